@@ -1,0 +1,137 @@
+"""The extraction pipeline: refang, scan, parse candidates, resolve overlaps, report.
+
+The input text is never edited to steer later steps (no blanking of found
+URLs as ioc-finder does): overlaps are resolved on spans, in one sweep, by
+rules that say which kinds may sit inside which.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+
+from iocflow.exceptions import ExtractError
+from iocflow.extract.kinds import FAMILIES
+from iocflow.extract.kinds.base import Candidate
+from iocflow.extract.model import Confidence, Indicator, Kind
+from iocflow.extract.refang import RefangedText, refang_view
+from iocflow.extract.result import Extraction
+from iocflow.extract.scanner import Scanner
+
+_ATTACK_KINDS = frozenset({Kind.ATTACK_TECHNIQUE, Kind.ATTACK_TACTIC, Kind.ATTACK_MITIGATION})
+_HASH_KINDS = frozenset({Kind.MD5, Kind.SHA1, Kind.SHA256, Kind.SHA512})
+
+# Which stand-alone indicators may be reported inside a larger one. Anything
+# not listed inside a container is part of it, not an indicator of its own:
+# a hash in a URL path, a "domain" in a file name, a URL inside a user agent.
+NESTABLE: dict[Kind, frozenset[Kind]] = {
+    Kind.URL: frozenset({Kind.DOMAIN, Kind.IPV4, Kind.IPV6, Kind.SOCKET_ADDRESS, Kind.EMAIL, Kind.XMPP, Kind.URL, Kind.CVE})
+    | _ATTACK_KINDS,
+    Kind.FILE_PATH: _HASH_KINDS,
+}
+CONTAINERS = frozenset(
+    {Kind.URL, Kind.EMAIL, Kind.XMPP, Kind.IPV4_CIDR, Kind.IPV6_CIDR, Kind.SOCKET_ADDRESS, Kind.FILE_PATH,
+     Kind.REGISTRY_KEY, Kind.USER_AGENT}
+)
+_NOTHING: frozenset[Kind] = frozenset()
+DEFANGED_REASON = "defanged in the source, so the author marked it as an indicator"
+
+
+@functools.cache
+def _scanner() -> Scanner:
+    return Scanner(FAMILIES)
+
+
+def parse_types(types: Iterable[Kind | str] | None) -> frozenset[Kind] | None:
+    """Kinds named by ``types`` (Kind members or their names); None means all."""
+    if types is None:
+        return None
+    if isinstance(types, (str, Kind)):
+        types = [types]
+    kinds: set[Kind] = set()
+    for t in types:
+        try:
+            kinds.add(t if isinstance(t, Kind) else Kind(str(t).strip().lower()))
+        except ValueError:
+            valid = ", ".join(k.value for k in Kind)
+            raise ExtractError(f"unknown indicator type {t!r}; valid types: {valid}") from None
+    return frozenset(kinds)
+
+
+def extract(text: str, *, types: Iterable[Kind | str] | None = None, refang: bool = True) -> Extraction:
+    """Every indicator of compromise in ``text``.
+
+    ``types`` limits the result to some kinds (by ``Kind`` or name). With
+    ``refang=False`` defanged indicators are not undone, so only literal
+    indicators are found.
+    """
+    if not isinstance(text, str):
+        raise ExtractError(f"extract() needs str, not {type(text).__name__}; decode bytes first (see iocflow.extract.readers)")
+    kinds = parse_types(types)
+    view = refang_view(text) if refang else RefangedText(text, text)
+    candidates = _candidates(view.text)
+    indicators = _report(view, _resolve(candidates), kinds)
+    return Extraction(indicators)
+
+
+def _candidates(clean: str) -> list[Candidate]:
+    scanner = _scanner()
+    families = scanner.families
+    consumed = [-1] * len(families)
+    out: list[Candidate] = []
+    for start, index in scanner.scan(clean):
+        if start < consumed[index]:
+            continue  # inside a token this family already read
+        found = families[index].parse(clean, start)
+        if found:
+            out.extend(found)
+            consumed[index] = max(c.end for c in found)
+    return out
+
+
+def _resolve(candidates: list[Candidate]) -> list[Candidate]:
+    """Keep each span once and drop what is only part of a larger indicator."""
+    candidates.sort(key=lambda c: (c.start, -c.end, c.parent is None))
+    kept: list[Candidate] = []
+    seen: set[tuple[Kind, int, int]] = set()
+    stack: list[Candidate] = []  # open containers, innermost last
+    frontier = 0  # end of the furthest accepted top-level candidate
+    for c in candidates:
+        while stack and stack[-1].end <= c.start:
+            stack.pop()
+        key = (c.kind, c.start, c.end)
+        if key in seen:
+            continue
+        if stack:
+            top = stack[-1]
+            if c.end > top.end:
+                continue  # straddles a container's edge
+            if c.parent is not top.kind and c.kind not in NESTABLE.get(top.kind, _NOTHING):
+                continue
+            if c.kind is Kind.URL and "://" not in c.value:
+                continue  # a path inside a URL is not a second URL
+        elif c.start < frontier:
+            continue  # overlaps an accepted indicator without being inside it
+        kept.append(c)
+        seen.add(key)
+        if not stack:
+            frontier = max(frontier, c.end)
+        if c.kind in CONTAINERS:
+            stack.append(c)
+    return kept
+
+
+def _report(view: RefangedText, candidates: list[Candidate], kinds: frozenset[Kind] | None) -> tuple[Indicator, ...]:
+    original = view.original
+    out: list[Indicator] = []
+    for c in candidates:
+        if kinds is not None and c.kind not in kinds:
+            continue
+        start, end = view.to_original(c.start, c.end)
+        raw = original[start:end]
+        defanged = view.changed and raw != view.text[c.start : c.end]
+        confidence, reason = c.confidence, c.reason
+        if defanged and confidence is not Confidence.HIGH:
+            confidence, reason = Confidence.HIGH, DEFANGED_REASON
+        out.append(Indicator(c.kind, c.value, raw, start, end, defanged, confidence, reason, c.matrices, c.parent))
+    return tuple(out)

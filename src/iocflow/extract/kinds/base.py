@@ -1,0 +1,68 @@
+"""What a family of kinds gives the engine: triggers to scan for, and a parser.
+
+A *trigger* is a short pattern the native scanner looks for; it fires at the
+leftmost start of something that may be an indicator. The family's *parser*
+then reads the text from that start with a precise, linear-time Python regex
+and plain-Python validation, and returns zero or more candidates. Regexes
+only find; validators decide (see STYLE.md on ``ipaddress``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from iocflow.extract.model import Confidence, Kind, Matrix
+
+HIGH = Confidence.HIGH
+MEDIUM = Confidence.MEDIUM
+LOW = Confidence.LOW
+
+
+class Candidate(NamedTuple):
+    """A validated hit, with offsets into the clean (refanged) text."""
+
+    kind: Kind
+    value: str
+    start: int
+    end: int
+    confidence: Confidence
+    reason: str
+    matrices: tuple[Matrix, ...] = ()
+    parent: Kind | None = None
+
+
+Parser = Callable[[str, int], Sequence[Candidate]]
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """Kinds found together: one set of triggers, one parser.
+
+    ``triggers`` are regexes over the scanner's one-byte-per-character view of
+    the text (ASCII as itself, other characters as ``\\x80``-``\\xff``); they must
+    be valid Hyperscan patterns. ``lead`` is the number of context characters
+    a trigger matches before the indicator itself starts (a trigger such as
+    ``[^0-9A-Za-z][0-9a-f]{32}`` anchors a hex run at its true start).
+    """
+
+    name: str
+    triggers: tuple[str, ...]
+    parse: Parser
+    kinds: frozenset[Kind]
+    caseless: bool = False
+    lead: int = 0
+
+
+def word_char(ch: str) -> bool:
+    """Letter, digit or underscore, in any script."""
+    return ch.isalnum() or ch == "_"
+
+
+def char_before(text: str, pos: int) -> str:
+    return text[pos - 1] if pos > 0 else ""
+
+
+def char_at(text: str, pos: int) -> str:
+    return text[pos] if pos < len(text) else ""

@@ -1,0 +1,99 @@
+"""Identifiers with a fixed shape: CVEs, ATT&CK IDs, TLP labels, Google ad/analytics IDs."""
+
+from __future__ import annotations
+
+import re
+
+from iocflow.extract import attack
+from iocflow.extract.kinds.base import HIGH, MEDIUM, Candidate, Family, char_at, char_before, word_char
+from iocflow.extract.model import Kind
+
+_CVE = re.compile(r"[Cc][Vv][Ee][-_ ]?(\d{4})[-_ ]?(\d{4,7})(?!\d)")
+
+
+def parse_cve(text: str, start: int) -> list[Candidate]:
+    if word_char(char_before(text, start)):
+        return []
+    m = _CVE.match(text, start)
+    if m is None:
+        return []
+    year, number = m.group(1), m.group(2)
+    if not 1999 <= int(year) <= 2099:
+        return []
+    if len(number) > 4 and number[0] == "0":
+        return []  # since 2014, IDs longer than four digits carry no leading zero
+    if char_at(text, m.end()).isalpha():
+        return []
+    return [Candidate(Kind.CVE, f"CVE-{year}-{number}", start, m.end(), HIGH, "CVE ID with a valid year and number")]
+
+
+_ATTACK = re.compile(r"(TA|T|M)(\d{4})(?:\.(\d{3}))?(?![\d.]\d)")
+_ATTACK_KIND = {
+    "technique": Kind.ATTACK_TECHNIQUE,
+    "subtechnique": Kind.ATTACK_TECHNIQUE,
+    "tactic": Kind.ATTACK_TACTIC,
+    "mitigation": Kind.ATTACK_MITIGATION,
+}
+
+
+def parse_attack(text: str, start: int) -> list[Candidate]:
+    if word_char(char_before(text, start)):
+        return []
+    m = _ATTACK.match(text, start)
+    if m is None:
+        return []
+    if word_char(char_at(text, m.end())):
+        return []
+    ident = m.group()
+    entries = attack.lookup(ident)
+    if not entries:
+        return []
+    best = entries[0]
+    kind = _ATTACK_KIND[best.kind]
+    matrices = tuple(dict.fromkeys(e.matrix for e in entries if _ATTACK_KIND[e.kind] is kind))
+    if best.status == "active":
+        confidence, reason = HIGH, f"ATT&CK {best.kind} {best.name!r}"
+    else:
+        confidence, reason = MEDIUM, f"{best.status} ATT&CK {best.kind} {best.name!r}"
+    return [Candidate(kind, ident, start, m.end(), confidence, reason, matrices)]
+
+
+_TLP = re.compile(r"TLP[ ]?:[ ]?(AMBER\+STRICT|CLEAR|WHITE|GREEN|AMBER|RED)(?![\w+])", re.IGNORECASE)
+
+
+def parse_tlp(text: str, start: int) -> list[Candidate]:
+    if word_char(char_before(text, start)):
+        return []
+    m = _TLP.match(text, start)
+    if m is None:
+        return []
+    return [Candidate(Kind.TLP, f"TLP:{m.group(1).upper()}", start, m.end(), HIGH, "Traffic Light Protocol label")]
+
+
+_ADSENSE = re.compile(r"(?:ca-)?pub-(\d{16})(?!\d)")
+_ANALYTICS = re.compile(r"UA-(\d{4,10})-(\d{1,4})(?!\d)|G-[A-Z0-9]{10}(?![\w-])")
+
+
+def parse_google(text: str, start: int) -> list[Candidate]:
+    if word_char(char_before(text, start)) or char_before(text, start) == "-":
+        return []
+    m = _ADSENSE.match(text, start)
+    if m is not None:
+        return [Candidate(Kind.GOOGLE_ADSENSE, f"pub-{m.group(1)}", start, m.end(), HIGH, "Google AdSense publisher ID")]
+    m = _ANALYTICS.match(text, start)
+    if m is None or word_char(char_at(text, m.end())):
+        return []
+    if m.group().startswith("G-"):
+        has_digit = any(c.isdigit() for c in m.group()[2:])
+        if not has_digit:
+            return []
+        return [Candidate(Kind.GOOGLE_ANALYTICS, m.group(), start, m.end(), MEDIUM, "Google Analytics 4 measurement ID")]
+    return [Candidate(Kind.GOOGLE_ANALYTICS, m.group(), start, m.end(), HIGH, "Google Analytics tracking ID")]
+
+
+FAMILIES = (
+    Family("cve", (r"cve[\-_ ]?\d{4}[\-_ ]?\d{4}",), parse_cve, frozenset({Kind.CVE}), caseless=True),
+    Family("attack", (r"(?:TA|T|M)\d{4}",), parse_attack, frozenset({Kind.ATTACK_TECHNIQUE, Kind.ATTACK_TACTIC, Kind.ATTACK_MITIGATION})),
+    Family("tlp", (r"tlp ?: ?[a-z]",), parse_tlp, frozenset({Kind.TLP}), caseless=True),
+    Family("google", (r"pub-\d{16}", r"UA-\d{4,10}-\d", r"G-[A-Z0-9]{10}"), parse_google, frozenset({Kind.GOOGLE_ADSENSE, Kind.GOOGLE_ANALYTICS})),
+)

@@ -1,0 +1,422 @@
+"""Network indicators: URLs, domains, e-mail and XMPP addresses, IPs, CIDRs, sockets, MACs, ASNs.
+
+They share one host grammar, so they live together: a URL's or an e-mail's
+host is reported again as a domain or an address (``parent`` set), the way
+ioc-finder users expect.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from iocflow.extract import suffixes
+from iocflow.extract.kinds.base import HIGH, LOW, MEDIUM, Candidate, Family, char_at, char_before
+from iocflow.extract.model import Kind
+
+# ---------------------------------------------------------------- domains
+
+_DOMAIN_RUN = re.compile(r"[\w-]++(?:\.[\w-]++)*+")
+_MAX_DOMAIN = 253
+_CODE_LABEL = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)*")
+_NOT_LABEL_BEFORE = frozenset("/\\")  # a name after a path separator is a file name
+
+
+def valid_domain(token: str) -> tuple[str, int] | None:
+    """Longest prefix of ``token`` that is a domain: (lower-case value, length in token).
+
+    The last label must be a real TLD from the Public Suffix List; trailing
+    labels that are not ("example.com.tld", "report.pdf") are dropped.
+    """
+    labels = token.split(".")
+    while len(labels) >= 2:
+        tld = labels[-1].lower()
+        if suffixes.is_public_suffix(tld):
+            break
+        labels.pop()
+    else:
+        return None
+    for label in labels:
+        if len(label) > 63 or label.startswith("-") or label.endswith("-"):
+            return None
+    name = ".".join(labels)
+    if len(name) > _MAX_DOMAIN:
+        return None
+    return name.lower(), len(name)
+
+
+def _domain_confidence(name: str, token: str) -> tuple[object, str]:
+    labels = token.split(".")
+    tld = labels[-1].lower()
+    if len(labels) == 2 and tld in suffixes.FILE_EXTENSION_TLDS:
+        return LOW, f"domain with a file-extension TLD such as .exe/.py/.zip (.{tld}): likely a file name"
+    if all(_CODE_LABEL.fullmatch(label) for label in labels):
+        return LOW, "dotted CamelCase words (a code namespace such as System.Management)"
+    return HIGH, "domain with a public suffix"
+
+
+def parse_domain(text: str, start: int) -> list[Candidate]:
+    before = char_before(text, start)
+    if before and (before.isalnum() or before in "_-"):
+        return []
+    m = _DOMAIN_RUN.match(text, start)
+    if m is None:
+        return []
+    token = m.group()
+    if not token.isascii():
+        start, token = _strip_script_prefix(start, token)
+    found = valid_domain(token)
+    if found is None:
+        return []
+    value, length = found
+    end = start + length
+    if char_at(text, end) == "@":  # the local part of an e-mail address
+        return []
+    raw = text[start:end]
+    confidence, reason = _domain_confidence(value, raw)
+    domain = Candidate(Kind.DOMAIN, value, start, end, confidence, reason)  # type: ignore[arg-type]
+    if before not in "/\\@.:" and text.startswith("/", end) and _PATH_CHAR.match(char_at(text, end + 1)):
+        url = _schemeless_url(text, start, end)
+        if url is not None:
+            return [url, domain._replace(parent=Kind.URL, confidence=HIGH, reason="host of a URL")]
+    return [domain]
+
+
+def _strip_script_prefix(start: int, token: str) -> tuple[int, str]:
+    """Drop non-ASCII text glued before an ASCII domain ("見てevil.com" -> "evil.com")."""
+    first, _, rest = token.partition(".")
+    if rest.isascii() and not first.isascii():
+        i = len(first)
+        while i > 0 and first[i - 1].isascii():
+            i -= 1
+        return start + i, token[i:]
+    return start, token
+
+
+# ---------------------------------------------------------------- URLs
+
+_SCHEME_URL = re.compile(r"[A-Za-z][A-Za-z0-9+-]{0,15}+://[^\s<>\"'`{}|\\^\x00-\x1f\x7f]*+")
+_URL_REST = re.compile(r"[^\s<>\"'`{}|\\^\x00-\x1f\x7f]*+")
+_PATH_CHAR = re.compile(r"[\w~%!$&*+=;:@,?#().\[\]-]")
+_URL_CUTS = ("](", "&quot;", "&gt;", "&lt;", "&#34;", "&#39;", "\u201d", "\u2019")
+_TRAILING_JUNK = ".,;:!?*'~_"
+_PAIRS = {")": "(", "]": "[", "}": "{"}
+KNOWN_SCHEMES = frozenset(
+    {"http", "https", "ftp", "ftps", "sftp", "tftp", "ws", "wss", "smb", "file", "ssh", "telnet",
+     "rdp", "ldap", "ldaps", "irc", "ircs", "tcp", "udp", "git", "svn", "socks", "socks4", "socks5",
+     "imap", "pop3", "smtp", "mms", "rtsp", "data", "s3", "gopher", "vnc"}
+)
+
+
+def trim_url(url: str) -> str:
+    """Cut a URL where it runs on into markup, Markdown or sentence punctuation."""
+    for cut in _URL_CUTS:
+        i = url.find(cut)
+        if i != -1:
+            url = url[:i]
+    while url:
+        last = url[-1]
+        if last in _TRAILING_JUNK:
+            url = url[:-1]
+        elif last in _PAIRS and url.count(last) > url.count(_PAIRS[last]):
+            url = url[:-1]
+        else:
+            break
+    return url
+
+
+def _host_span(url: str, offset: int) -> tuple[int, int]:
+    """Start/end (relative to the URL) of the host in ``url``'s authority at ``offset``."""
+    end = len(url)
+    for sep in "/?#":
+        i = url.find(sep, offset)
+        if i != -1 and i < end:
+            end = i
+    at = url.rfind("@", offset, end)
+    host_start = at + 1 if at != -1 else offset
+    if url.startswith("[", host_start):
+        close = url.find("]", host_start, end)
+        return (host_start + 1, close) if close != -1 else (host_start, host_start)
+    colon = url.find(":", host_start, end)
+    return host_start, colon if colon != -1 else end
+
+
+def _host_candidates(url_text: str, base: int, host_start: int, host_end: int) -> tuple[list[Candidate], bool]:
+    """The indicators a URL's host implies, and whether the host is valid."""
+    host = url_text[host_start:host_end]
+    s, e = base + host_start, base + host_end
+    if not host:
+        return [], False
+    ip = _ip_value(host)
+    if ip is not None:
+        kind, value = ip
+        out = [Candidate(kind, value, s, e, HIGH, "host of a URL", parent=Kind.URL)]
+        port = _port_after(url_text, host_end + (1 if kind is Kind.IPV6 else 0))
+        if port is not None:
+            shown = f"[{value}]:{port}" if kind is Kind.IPV6 else f"{value}:{port}"
+            pe = e + (1 if kind is Kind.IPV6 else 0) + 1 + len(port)
+            ps = s - (1 if kind is Kind.IPV6 else 0)
+            out.append(Candidate(Kind.SOCKET_ADDRESS, shown, ps, pe, HIGH, "address and port of a URL", parent=Kind.URL))
+        return out, True
+    found = valid_domain(host)
+    if found is None or found[1] != len(host):
+        return [], False
+    return [Candidate(Kind.DOMAIN, found[0], s, e, HIGH, "host of a URL", parent=Kind.URL)], True
+
+
+def _port_after(url_text: str, pos: int) -> str | None:
+    if not url_text.startswith(":", pos):
+        return None
+    j = pos + 1
+    while j < len(url_text) and url_text[j].isdigit():
+        j += 1
+    port = url_text[pos + 1 : j]
+    return port if port and 0 < int(port) < 65536 and len(port) <= 5 else None
+
+
+def _normalise_url(url: str, scheme_len: int, host_start: int, host_end: int) -> str:
+    head = url[:scheme_len].lower() + url[scheme_len:host_start]
+    return head + url[host_start:host_end].lower() + url[host_end:]
+
+
+def parse_url(text: str, start: int) -> list[Candidate]:
+    m = _SCHEME_URL.match(text, start)
+    if m is None:
+        return []
+    url = trim_url(m.group())
+    sep = url.find("://")
+    scheme = url[:sep].lower()
+    if len(url) <= sep + 3:
+        return []
+    host_start, host_end = _host_span(url, sep + 3)
+    derived, host_ok = _host_candidates(url, start, host_start, host_end)
+    if scheme == "file":
+        host_ok = True
+    if not host_ok:
+        confidence, reason = LOW, "URL whose host is neither a public domain nor an IP address"
+    elif scheme in KNOWN_SCHEMES:
+        confidence, reason = HIGH, f"{scheme} URL with a valid host"
+    else:
+        confidence, reason = MEDIUM, f"URL with an uncommon scheme ({scheme})"
+    value = _normalise_url(url, sep, host_start, host_end)
+    return [Candidate(Kind.URL, value, start, start + len(url), confidence, reason), *derived]
+
+
+def _schemeless_url(text: str, start: int, host_end: int) -> Candidate | None:
+    m = _URL_REST.match(text, host_end)
+    assert m is not None  # the pattern matches the empty string
+    url = trim_url(text[start : m.end()])
+    if len(url) <= host_end - start + 1:
+        return None
+    value = url[: host_end - start].lower() + url[host_end - start :]
+    return Candidate(Kind.URL, value, start, start + len(url), HIGH, "domain followed by a path (URL without scheme)")
+
+
+# ---------------------------------------------------------------- e-mail and XMPP
+
+_EMAIL = re.compile(r"([A-Za-z0-9._%+'-]++)@(?:\[(\d{1,3}(?:\.\d{1,3}){3})\]|([\w-]++(?:\.[\w-]++)*+))")
+_XMPP_MARKERS = ("jabber", "xmpp")
+
+
+def parse_email(text: str, start: int) -> list[Candidate]:
+    m = _EMAIL.match(text, start)
+    if m is None:
+        return []
+    local = m.group(1)
+    lead = len(local) - len(local.lstrip(".'"))
+    local = local.strip(".'")
+    if not local or len(local) > 64 or ".." in local:
+        return []
+    s = start + lead
+    at = m.start(1) + len(m.group(1))
+    if m.group(2) is not None:  # user@[192.0.2.1]
+        ip = _ip_value(m.group(2))
+        if ip is None or ip[0] is not Kind.IPV4:
+            return []
+        value = f"{local}@[{ip[1]}]"
+        return [
+            Candidate(Kind.EMAIL, value, s, m.end(), HIGH, "e-mail address with an IP literal"),
+            Candidate(Kind.IPV4, ip[1], m.start(2), m.end(2), HIGH, "address of an e-mail", parent=Kind.EMAIL),
+        ]
+    found = valid_domain(m.group(3))
+    if found is None:
+        return []
+    domain, length = found
+    end = at + 1 + length
+    is_xmpp = any(marker in domain for marker in _XMPP_MARKERS)
+    kind = Kind.XMPP if is_xmpp else Kind.EMAIL
+    reason = "address at an XMPP server" if is_xmpp else "e-mail address with a public-suffix domain"
+    return [
+        Candidate(kind, f"{local}@{domain}", s, end, HIGH, reason),
+        Candidate(Kind.DOMAIN, domain, at + 1, end, HIGH, f"domain of an {kind.value} address", parent=kind),
+    ]
+
+
+# ---------------------------------------------------------------- IPv4, CIDR, sockets
+
+_IPV4 = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2})(?!\d)|:(\d{1,5})(?!\d))?")
+_VERSION_BEFORE = re.compile(r"(?:version|ver\.?|build|release|v)\s*[:=]?\s*$", re.IGNORECASE)
+
+
+def _ipv4_value(octets: tuple[str, ...]) -> tuple[str, bool] | None:
+    """Normalised dotted quad and whether it was written with leading zeros."""
+    padded = False
+    for o in octets:
+        if int(o) > 255:
+            return None
+        if len(o) > 1 and o[0] == "0":
+            padded = True
+    return ".".join(str(int(o)) for o in octets), padded
+
+
+def _ip_value(host: str) -> tuple[Kind, str] | None:
+    if ":" in host:
+        try:
+            return Kind.IPV6, str(ipaddress.IPv6Address(host.split("%", 1)[0]))
+        except ValueError:
+            return None
+    parts = host.split(".")
+    if len(parts) != 4 or not all(p.isdigit() and len(p) <= 3 for p in parts):
+        return None
+    v = _ipv4_value(tuple(parts))
+    return (Kind.IPV4, v[0]) if v else None
+
+
+def parse_ipv4(text: str, start: int) -> list[Candidate]:
+    before = char_before(text, start)
+    if before and (before.isdigit() or before == "."):
+        return []  # inside a longer dotted number such as 1.1.1.1.1 or .18.12.15.14
+    m = _IPV4.match(text, start)
+    if m is None:
+        return []
+    ip_end = m.end(4)
+    after = char_at(text, ip_end)
+    if after.isdigit() or (after == "." and char_at(text, ip_end + 1).isdigit()):
+        return []
+    if after.isalpha() or after == "_":
+        return []
+    v = _ipv4_value(m.groups()[:4])
+    if v is None:
+        return []
+    value, padded = v
+    if before.isalpha() and before not in "vV":
+        return []
+    if _VERSION_BEFORE.search(text, max(0, start - 10), start):
+        confidence, reason = LOW, "dotted quad after a version marker: likely a version number"
+    elif padded:
+        confidence, reason = MEDIUM, "IPv4 address written with leading zeros"
+    else:
+        confidence, reason = HIGH, "IPv4 address with octets in range"
+    ip = Candidate(Kind.IPV4, value, start, ip_end, confidence, reason)
+    prefix, port = m.group(5), m.group(6)
+    if prefix is not None and int(prefix) <= 32:
+        end = m.end(5)
+        return [
+            Candidate(Kind.IPV4_CIDR, f"{value}/{int(prefix)}", start, end, confidence, "IPv4 network with a valid prefix length"),
+            ip._replace(parent=Kind.IPV4_CIDR),
+        ]
+    if port is not None and 0 < int(port) < 65536:
+        end = m.end(6)
+        return [
+            Candidate(Kind.SOCKET_ADDRESS, f"{value}:{int(port)}", start, end, confidence, "IPv4 address and port"),
+            ip._replace(parent=Kind.SOCKET_ADDRESS),
+        ]
+    return [ip]
+
+
+# ---------------------------------------------------------------- IPv6
+
+_IPV6 = re.compile(r"[0-9A-Fa-f:]++(?:\.\d{1,3}){0,3}+(?:%[\w.]{1,16}+)?(?:/(\d{1,3})(?!\d))?")
+
+
+def parse_ipv6(text: str, start: int) -> list[Candidate]:
+    before = char_before(text, start)
+    if before and (before.isalnum() or before in "_:.@"):
+        return []
+    m = _IPV6.match(text, start)
+    if m is None:
+        return []
+    token = m.group()
+    prefix = m.group(1)
+    if prefix is not None:
+        token = token[: -len(prefix) - 1]
+    zone = token.find("%")
+    address = token[:zone] if zone != -1 else token
+    if address.endswith(":") and not address.endswith("::"):
+        address = address[:-1]
+        token, prefix = address, None
+    end = start + len(token) + (len(prefix) + 1 if prefix is not None else 0)
+    after = char_at(text, end)
+    if after and (after.isalnum() or after == "_"):
+        return []
+    if address.count(":") < 2 or address == "::":
+        return []
+    try:
+        ip = ipaddress.IPv6Address(address)
+    except ValueError:
+        return []
+    value = str(ip)
+    addr_end = start + len(address)
+    cand = Candidate(Kind.IPV6, value, start, addr_end, HIGH, "valid IPv6 address")
+    if prefix is not None and int(prefix) <= 128:
+        return [
+            Candidate(Kind.IPV6_CIDR, f"{value}/{int(prefix)}", start, end, HIGH, "IPv6 network with a valid prefix length"),
+            cand._replace(parent=Kind.IPV6_CIDR),
+        ]
+    return [cand]
+
+
+# ---------------------------------------------------------------- MAC, ASN
+
+_MAC = re.compile(
+    r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}"
+)
+_HEXISH = frozenset("0123456789abcdefABCDEF:-.")
+
+
+def parse_mac(text: str, start: int) -> list[Candidate]:
+    if char_before(text, start) in _HEXISH - {""} and start > 0:
+        return []
+    m = _MAC.match(text, start)
+    if m is None:
+        return []
+    after = char_at(text, m.end())
+    if after and (after.isalnum() or (after in ":-." and char_at(text, m.end() + 1).isalnum())):
+        return []
+    raw = m.group()
+    digits = raw.replace(":", "").replace("-", "").replace(".", "")
+    if digits.isdigit():
+        confidence, reason = MEDIUM, "MAC-shaped run of decimal digits"
+    else:
+        confidence, reason = HIGH, "MAC address"
+    return [Candidate(Kind.MAC, raw, start, m.end(), confidence, reason)]
+
+
+_ASN = re.compile(r"(?:ASN|AS|asn|Asn)[ ]?(\d{1,10})(?![\w.])")
+
+
+def parse_asn(text: str, start: int) -> list[Candidate]:
+    before = char_before(text, start)
+    if before and (before.isalnum() or before == "_"):
+        return []
+    m = _ASN.match(text, start)
+    if m is None:
+        return []
+    number = int(m.group(1))
+    if not 0 < number <= 4294967295:
+        return []
+    return [Candidate(Kind.ASN, f"ASN{number}", start, m.end(), HIGH, "autonomous system number")]
+
+
+_HOSTCH = r"[\w\x80-\xff-]"
+
+FAMILIES = (
+    Family("url", (r"[A-Za-z][A-Za-z0-9+\-]{0,15}://",), parse_url, frozenset({Kind.URL, Kind.DOMAIN, Kind.IPV4, Kind.IPV6, Kind.SOCKET_ADDRESS})),
+    Family("domain", (_HOSTCH + r"+\.[A-Za-z\x80-\xff][A-Za-z0-9\x80-\xff\-]",), parse_domain, frozenset({Kind.DOMAIN, Kind.URL})),
+    Family("email", (r"[A-Za-z0-9._%+'\-]+@[\w\x80-\xff\[\-]",), parse_email, frozenset({Kind.EMAIL, Kind.XMPP, Kind.DOMAIN, Kind.IPV4})),
+    Family("ipv4", (r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d",), parse_ipv4, frozenset({Kind.IPV4, Kind.IPV4_CIDR, Kind.SOCKET_ADDRESS})),
+    Family("ipv6", (r"[0-9A-Fa-f:]*:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]",), parse_ipv6, frozenset({Kind.IPV6, Kind.IPV6_CIDR})),
+    Family("mac", (r"[0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}",
+                   r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}"), parse_mac, frozenset({Kind.MAC})),
+    Family("asn", (r"(?:AS|ASN|asn|Asn) ?\d",), parse_asn, frozenset({Kind.ASN})),
+)
