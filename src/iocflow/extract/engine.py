@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from iocflow.exceptions import ExtractError
 from iocflow.extract.kinds import FAMILIES
 from iocflow.extract.kinds.base import Candidate
-from iocflow.extract.model import Confidence, Indicator, Kind
+from iocflow.extract.model import Kind
 from iocflow.extract.refang import RefangedText, refang_view
 from iocflow.extract.result import Extraction
 from iocflow.extract.scanner import Scanner
@@ -34,7 +34,6 @@ CONTAINERS = frozenset(
      Kind.REGISTRY_KEY, Kind.USER_AGENT}
 )
 _NOTHING: frozenset[Kind] = frozenset()
-DEFANGED_REASON = "defanged in the source, so the author marked it as an indicator"
 
 
 @functools.cache
@@ -69,23 +68,34 @@ def extract(text: str, *, types: Iterable[Kind | str] | None = None, refang: boo
         raise ExtractError(f"extract() needs str, not {type(text).__name__}; decode bytes first (see iocflow.extract.readers)")
     kinds = parse_types(types)
     view = refang_view(text) if refang else RefangedText(text, text)
-    candidates = _candidates(view.text)
-    indicators = _report(view, _resolve(candidates), kinds)
-    return Extraction(indicators)
+    kept = _resolve(_candidates(view.text))
+    if kinds is not None:
+        kept = [c for c in kept if c.kind in kinds]
+    return Extraction(view, kept)
 
 
 def _candidates(clean: str) -> list[Candidate]:
     scanner = _scanner()
     families = scanner.families
+    finder = scanner.finder_of
     consumed = [-1] * len(families)
+    # (start, family) -> end, for hosts already read as part of a URL or address
+    covered: dict[tuple[int, int], int] = {}
     out: list[Candidate] = []
-    for start, index in scanner.scan(clean):
+    for hit in scanner.scan(clean):
+        start, index = hit
         if start < consumed[index]:
             continue  # inside a token this family already read
+        if hit in covered:
+            consumed[index] = covered[hit]
+            continue
         found = families[index].parse(clean, start)
         if found:
             out.extend(found)
             consumed[index] = max(c.end for c in found)
+            for c in found:
+                if c.parent is not None and c.kind in finder:
+                    covered[(c.start, finder[c.kind])] = c.end
     return out
 
 
@@ -119,19 +129,3 @@ def _resolve(candidates: list[Candidate]) -> list[Candidate]:
         if c.kind in CONTAINERS:
             stack.append(c)
     return kept
-
-
-def _report(view: RefangedText, candidates: list[Candidate], kinds: frozenset[Kind] | None) -> tuple[Indicator, ...]:
-    original = view.original
-    out: list[Indicator] = []
-    for c in candidates:
-        if kinds is not None and c.kind not in kinds:
-            continue
-        start, end = view.to_original(c.start, c.end)
-        raw = original[start:end]
-        defanged = view.changed and raw != view.text[c.start : c.end]
-        confidence, reason = c.confidence, c.reason
-        if defanged and confidence is not Confidence.HIGH:
-            confidence, reason = Confidence.HIGH, DEFANGED_REASON
-        out.append(Indicator(c.kind, c.value, raw, start, end, defanged, confidence, reason, c.matrices, c.parent))
-    return tuple(out)

@@ -7,12 +7,10 @@ only place that knows these key names.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
 
-from iocflow.extract.model import Confidence, Indicator, Kind, Matrix
-
-if TYPE_CHECKING:
-    from iocflow.extract.result import Extraction
+from iocflow.extract.kinds.base import Candidate
+from iocflow.extract.model import Kind, Matrix
 
 # Flat keys, in ioc-finder's order; a kind may feed more than one key.
 _FLAT: tuple[tuple[str, Kind], ...] = (
@@ -69,13 +67,11 @@ IOC_FINDER_KEYS: tuple[str, ...] = (
 EXTRA_KEYS: tuple[str, ...] = (*(k for k, _ in _EXTRA), _ICS_KEY)
 
 
-def to_ioc_finder(extraction: Extraction, *, min_confidence: Confidence = Confidence.MEDIUM) -> dict[str, object]:
-    floor = min_confidence.rank
+def to_ioc_finder(hits: Iterable[Candidate]) -> dict[str, object]:
+    """Group ``hits`` (already filtered by confidence) under ioc-finder's keys."""
     flat: dict[Kind, dict[str, None]] = {}
     attack: dict[tuple[Kind, Matrix], dict[str, None]] = {}
-    for ind in extraction.indicators:
-        if ind.confidence.rank < floor:
-            continue
+    for ind in hits:
         if ind.matrices:
             for matrix in ind.matrices:
                 attack.setdefault((ind.kind, matrix), {})[ind.value] = None
@@ -104,8 +100,3 @@ def ioc_finder_values(result: dict[str, object]) -> list[str]:
         else:
             found.extend(value)  # type: ignore[arg-type]
     return found
-
-
-def indicators_for_key(extraction: Extraction, key: str) -> list[Indicator]:
-    kind = dict(_FLAT + _TAIL + _EXTRA).get(key)
-    return [i for i in extraction.indicators if i.kind is kind]

@@ -15,23 +15,31 @@ schemes (``http%3A%2F%2F``).
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass
 
-from iocflow.extract import suffixes
+import hyperscan
 
-# Each alternative is a bounded literal-ish token, so the pass is linear.
-_BRACKETED = re.compile(
-    r"""
-      (?P<dot>[\[({]\s?(?:\.|dot)\s?[\])}])                # [.] (.) {.} [dot] [ . ]
-    | (?P<at>[\[({]\s?(?:@|at)\s?[\])}])                  # [@] (@) {@} [at]
-    | (?P<sep>\[:\]//|\[://\]|\[:/\]/|\[:\]|\[/\]|\(:\)//)  # [:]// [://] [:]
-    | (?P<bsdot>(?<=[\w\]])\\\.(?=[\w\[]))                 # evil\.com (regex-escaped)
-    | (?P<scheme>\b(?:h(?:xx|XX|xX|Xx|tt|xt|tx|\*\*|__)p|f[xX]p)(?P<s>[sS]?)(?=\[?:|%3[aA]|\[://\]))
-    | (?P<pct>(?<=[a-zA-Z])%3[aA]%2[fF]%2[fF])             # http%3A%2F%2F
-    """,
-    re.IGNORECASE | re.VERBOSE,
+from iocflow.extract import suffixes
+from iocflow.extract.scanner import byte_view
+
+# Defang markers, found by one Hyperscan pass (linear, no backtracking).
+# Each entry: pattern over the one-byte view, number of context characters
+# before the marker, and how to build its replacement from the matched text.
+_MARKERS: tuple[tuple[str, int, str], ...] = (
+    (r"[\[({] ?(?:\.|dot) ?[\])}]", 0, "dot"),             # [.] (.) {.} [dot] [ . ]
+    (r"[\[({] ?(?:@|at) ?[\])}]", 0, "at"),                 # [@] (@) {@} [at]
+    (r"\[:\]//|\[://\]|\[:/\]/|\(:\)//", 0, "sep"),    # [:]// [://]
+    (r"\[:\]|\[/\]", 0, "sep"),  # [:] [/]
+    (r"[\w\]]\\\.[\w\[]", 1, "bsdot"),                  # evil\.com (regex-escaped)
+    (r"\bh(?:xx|xt|tx|\*\*|__)ps?(?:\[?:|%3a|\[://\])", 0, "scheme"),  # hxxp:, hXXps[:]
+    (r"\bfxps?(?:\[?:|%3a|\[://\])", 0, "scheme"),          # fxp:
+    (r"[a-z]%3a%2f%2f", 1, "pct"),                           # http%3A%2F%2F
+    (r" dot ", 0, "spaced"),                                 # example dot com
 )
+_SCHEME_WORD = re.compile(r"(h..p|f.p)(s?)", re.IGNORECASE)
+_SCHEMES = {"f": "ftp", "h": "http"}
 
 # "john at example dot com" / "example dot com": only refanged when the run
 # really ends in a public suffix, so ordinary prose ("look at the dot") stays.
@@ -44,14 +52,6 @@ _SPACED = re.compile(
 )
 _SPACED_DOT = re.compile(r"\s+(?:dot|DOT)\s+")
 _SPACED_AT = re.compile(r"\s+(?:at|AT)\s+$")
-
-# Fast gate: texts without any of these need no refang pass at all.
-_ANY_MARKER = re.compile(
-    r"[\[({]\s?(?:\.|dot|@|at|:|/)|\\\.|h(?:xx|tt|xt|tx|\*\*|__)p|fxp|%3a%2f| dot ",
-    re.IGNORECASE,
-)
-
-_SCHEMES = {"f": "ftp", "h": "http"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,42 +93,57 @@ def refang(text: str) -> str:
 
 def refang_view(text: str) -> RefangedText:
     """Refang ``text`` and keep the offset map back to it."""
-    if not _ANY_MARKER.search(text):
+    hits = _marker_scanner().scan(text)
+    if not hits:
         return RefangedText(text, text)
     edits: list[tuple[int, int, str]] = []
-    for m in _BRACKETED.finditer(text):
-        kind = m.lastgroup if m.lastgroup != "s" else "scheme"
-        if m.group("dot") is not None:
-            edits.append((m.start(), m.end(), "."))
-        elif m.group("at") is not None:
-            edits.append((m.start(), m.end(), "@"))
-        elif m.group("sep") is not None:
-            sep = m.group("sep")
-            edits.append((m.start(), m.end(), "://" if "//" in sep else sep[1]))
-        elif m.group("bsdot") is not None:
-            edits.append((m.start(), m.end(), "."))
-        elif m.group("scheme") is not None:
-            word = m.group("scheme")
-            base = _SCHEMES[word[0].lower()]
-            edits.append((m.start(), m.end(), base + ("s" if m.group("s") else "")))
-        elif kind == "pct" or m.group("pct") is not None:
-            edits.append((m.start(), m.end(), "://"))
-    edits.extend(_spaced_edits(text))
+    spaced_done = -1
+    for start, end, kind in hits:
+        marker = text[start:end]
+        if kind == "dot" or kind == "bsdot":
+            edits.append((start, end, "."))
+        elif kind == "at":
+            edits.append((start, end, "@"))
+        elif kind == "sep":
+            edits.append((start, end, "://" if "//" in marker else marker[1]))
+        elif kind == "scheme":
+            word = _SCHEME_WORD.match(marker)
+            if word:
+                fixed = _SCHEMES[marker[0].lower()] + ("s" if word.group(2) else "")
+                edits.append((start, start + word.end(), fixed))
+        elif kind == "pct":
+            edits.append((start, end, "://"))
+        elif kind == "spaced" and start >= spaced_done:
+            found, spaced_done = _spaced_edits(text, start)
+            edits.extend(found)
     if not edits:
         return RefangedText(text, text)
     edits.sort()
     return _apply(text, edits)
 
 
-def _spaced_edits(text: str) -> list[tuple[int, int, str]]:
-    if " dot " not in text.lower():
-        return []
+_SPACED_WINDOW = 200
+
+
+def _spaced_edits(text: str, hit: int) -> tuple[list[tuple[int, int, str]], int]:
+    """Edits for a spaced defang (" dot ", " at ") around the marker at ``hit``.
+
+    Works on a bounded window, so the cost per marker is constant.
+    """
+    lo = max(0, hit - _SPACED_WINDOW)
+    hi = min(len(text), hit + _SPACED_WINDOW)
     out: list[tuple[int, int, str]] = []
-    for m in _SPACED.finditer(text):
+    done = hit + 1
+    for m in _SPACED.finditer(text, lo, hi):
+        if m.end() <= hit:
+            continue
+        if m.start("host") > hit:
+            break
         host = m.group("host")
         labels = _SPACED_DOT.split(host)
+        done = m.end()
         if not suffixes.is_public_suffix(labels[-1].lower()):
-            continue
+            break
         base = m.start("host")
         for d in _SPACED_DOT.finditer(host):
             out.append((base + d.start(), base + d.end(), "."))
@@ -137,7 +152,39 @@ def _spaced_edits(text: str) -> list[tuple[int, int, str]]:
             a = _SPACED_AT.search(local)
             if a:
                 out.append((m.start("local") + a.start(), m.start("local") + a.end(), "@"))
-    return out
+        break
+    return out, done
+
+
+@functools.cache
+def _marker_scanner() -> _MarkerScanner:
+    return _MarkerScanner()
+
+
+class _MarkerScanner:
+    def __init__(self) -> None:
+        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._db.compile(
+            expressions=[p.encode("latin-1") for p, _, _ in _MARKERS],
+            ids=list(range(len(_MARKERS))),
+            elements=len(_MARKERS),
+            flags=[hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_CASELESS] * len(_MARKERS),
+        )
+
+    def scan(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, kind) of each marker, longest per start, in text order."""
+        best: dict[int, tuple[int, str]] = {}
+
+        def on_match(pattern_id: int, start: int, end: int, flags: int, context: object) -> None:
+            _, lead, kind = _MARKERS[pattern_id]
+            s, e = start - 1 + lead, end - 1
+            if kind == "bsdot":
+                e -= 1
+            if e > best.get(s, (-1, ""))[0]:
+                best[s] = (e, kind)
+
+        self._db.scan(byte_view(text), match_event_handler=on_match)
+        return [(s, e, k) for s, (e, k) in sorted(best.items())]
 
 
 def _apply(text: str, edits: list[tuple[int, int, str]]) -> RefangedText:

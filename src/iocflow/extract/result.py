@@ -1,31 +1,67 @@
-"""The result of one extraction, and its views for callers."""
+"""The result of one extraction, and its views for callers.
+
+Indicators (with offsets mapped back to the original text) are built on
+first use: the ioc-finder view needs only kinds and values, and building
+tens of thousands of objects nobody reads is most of the cost on IOC-dense
+text.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 
+from iocflow.extract.kinds.base import Candidate
 from iocflow.extract.model import Confidence, Indicator, Kind
+from iocflow.extract.refang import RefangedText
+
+DEFANGED_REASON = "defanged in the source, so the author marked it as an indicator"
 
 
-@dataclass(frozen=True, slots=True)
 class Extraction:
     """Indicators in order of their position in the text (derived ones after their parent)."""
 
-    indicators: tuple[Indicator, ...]
+    __slots__ = ("_view", "_candidates", "_indicators")
+
+    def __init__(self, view: RefangedText, candidates: Sequence[Candidate]) -> None:
+        self._view = view
+        self._candidates = tuple(candidates)
+        self._indicators: tuple[Indicator, ...] | None = None
+
+    @property
+    def indicators(self) -> tuple[Indicator, ...]:
+        if self._indicators is None:
+            self._indicators = tuple(self._indicator(c) for c in self._candidates)
+        return self._indicators
+
+    def _indicator(self, c: Candidate) -> Indicator:
+        view = self._view
+        start, end = view.to_original(c.start, c.end)
+        raw = view.original[start:end]
+        defanged = view.changed and raw != view.text[c.start : c.end]
+        confidence, reason = c.confidence, c.reason
+        if defanged and confidence is not Confidence.HIGH:
+            confidence, reason = Confidence.HIGH, DEFANGED_REASON
+        return Indicator(c.kind, c.value, raw, start, end, defanged, confidence, reason, c.matrices, c.parent)
+
+    def _passing(self, floor: Confidence) -> Iterator[Candidate]:
+        """Candidates at or above ``floor``, with the defanged upgrade applied lazily."""
+        rank = floor.rank
+        for c in self._candidates:
+            if c.confidence.rank >= rank or self._indicator(c).confidence.rank >= rank:
+                yield c
 
     def __iter__(self) -> Iterator[Indicator]:
         return iter(self.indicators)
 
     def __len__(self) -> int:
-        return len(self.indicators)
+        return len(self._candidates)
+
+    def __repr__(self) -> str:
+        return f"Extraction({len(self)} indicators)"
 
     def values(self, kind: Kind, *, min_confidence: Confidence = Confidence.MEDIUM) -> list[str]:
         """Distinct values of one kind, in order of first appearance."""
-        floor = min_confidence.rank
-        return list(
-            dict.fromkeys(i.value for i in self.indicators if i.kind is kind and i.confidence.rank >= floor)
-        )
+        return list(dict.fromkeys(c.value for c in self._passing(min_confidence) if c.kind is kind))
 
     def unique(self, *, min_confidence: Confidence = Confidence.LOW) -> list[Indicator]:
         """First occurrence of each (kind, value), at or above ``min_confidence``."""
@@ -44,7 +80,7 @@ class Extraction:
         """
         from iocflow.extract.ioc_finder import to_ioc_finder
 
-        return to_ioc_finder(self, min_confidence=min_confidence)
+        return to_ioc_finder(self._passing(min_confidence))
 
     def to_dicts(self) -> list[dict[str, object]]:
         return [i.as_dict() for i in self.indicators]

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import hyperscan
 
 from iocflow.extract.kinds.base import Family
+from iocflow.extract.model import Kind
 
 _ERROR_HANDLER = "iocflow-one-byte"
 
@@ -43,17 +44,24 @@ class Scanner:
         flags: list[int] = []
         owner: list[int] = []
         shift: list[int] = []
+        som: list[bool] = []
         for index, family in enumerate(self.families):
             for trigger in family.triggers:
                 expressions.append(trigger.encode("latin-1"))
-                flag = hyperscan.HS_FLAG_SOM_LEFTMOST
+                flag = hyperscan.HS_FLAG_SOM_LEFTMOST if family.som else 0
                 if family.caseless:
                     flag |= hyperscan.HS_FLAG_CASELESS
                 flags.append(flag)
                 owner.append(index)
                 shift.append(family.lead - 1)  # undo the leading newline
+                som.append(family.som)
         self._owner = tuple(owner)
+        # The family named after a kind finds it on its own; a host already
+        # read as part of a URL or e-mail is not parsed again by it.
+        by_name = {family.name: index for index, family in enumerate(self.families)}
+        self.finder_of: dict[Kind, int] = {k: by_name[k.value] for k in Kind if k.value in by_name}
         self._shift = tuple(shift)
+        self._som = tuple(som)
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._db.compile(
             expressions=expressions,
@@ -63,13 +71,20 @@ class Scanner:
         )
 
     def scan(self, text: str) -> list[tuple[int, int]]:
-        """Sorted, distinct (start offset, family index) pairs where a trigger fired."""
+        """Sorted, distinct (offset, family index) pairs where a trigger fired.
+
+        The offset is where the indicator starts, or for ``som=False``
+        families where the trigger match ended.
+        """
         found: set[tuple[int, int]] = set()
         add = found.add
-        owner, shift = self._owner, self._shift
+        owner, shift, som = self._owner, self._shift, self._som
 
         def on_match(pattern_id: int, start: int, end: int, flags: int, context: object) -> None:
-            add((start + shift[pattern_id], owner[pattern_id]))
+            if som[pattern_id]:
+                add((start + shift[pattern_id], owner[pattern_id]))
+            else:
+                add((end - 1, owner[pattern_id]))
 
         self._db.scan(byte_view(text), match_event_handler=on_match)
         return sorted(found)

@@ -45,6 +45,11 @@ class Family:
     be valid Hyperscan patterns. ``lead`` is the number of context characters
     a trigger matches before the indicator itself starts (a trigger such as
     ``[^0-9A-Za-z][0-9a-f]{32}`` anchors a hex run at its true start).
+
+    Start-of-match tracking costs Hyperscan time on triggers that open with a
+    character class, so a family can set ``som=False``: its parser is then
+    given the offset where the trigger match *ended* and finds the start
+    itself (a bounded look back, e.g. from an ``@`` to the local part).
     """
 
     name: str
@@ -53,6 +58,7 @@ class Family:
     kinds: frozenset[Kind]
     caseless: bool = False
     lead: int = 0
+    som: bool = True
 
 
 def word_char(ch: str) -> bool:
@@ -66,3 +72,9 @@ def char_before(text: str, pos: int) -> str:
 
 def char_at(text: str, pos: int) -> str:
     return text[pos] if pos < len(text) else ""
+
+
+def run_start(text: str, pos: int, chars: str, limit: int) -> int:
+    """Start of the run of ``chars`` that ends at ``pos`` (looking back at most ``limit``)."""
+    window = text[max(0, pos - limit) : pos]
+    return pos - (len(window) - len(window.rstrip(chars)))

@@ -37,7 +37,8 @@ def _label_kind(text: str, start: int, kind: Kind) -> Kind:
     return labelled if kind is base else kind
 
 
-def parse_hex_hash(text: str, start: int) -> list[Candidate]:
+def parse_hex_hash(text: str, trigger_end: int) -> list[Candidate]:
+    start = trigger_end - 32  # the trigger is a non-alphanumeric then 32 hex digits
     before = char_before(text, start)
     if before and (before.isalnum() or before == "_"):
         if not (before in "xX" and text[start - 2 : start - 1] == "0"):
@@ -90,7 +91,7 @@ FAMILIES = (
         (r"[^0-9A-Za-z][0-9A-Fa-f]{32}",),
         parse_hex_hash,
         frozenset({Kind.MD5, Kind.SHA1, Kind.SHA256, Kind.SHA512, Kind.JARM, Kind.IMPHASH, Kind.AUTHENTIHASH, Kind.JA3}),
-        lead=1,
+        som=False,
     ),
     Family("ssdeep", (r"\d{1,10}:[A-Za-z0-9/+]{3,}:[A-Za-z0-9/+]{3}",), parse_ssdeep, frozenset({Kind.SSDEEP})),
 )

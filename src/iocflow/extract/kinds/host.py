@@ -183,6 +183,12 @@ FAMILIES = (
         caseless=True,
     ),
     Family("windows_path", (r"[A-Za-z]:\\[^\\\s]", r"%[A-Za-z_][\w()]{0,30}%\\", r"\\\\[\w.$-]+\\"), parse_windows_path, frozenset({Kind.FILE_PATH})),
-    Family("unix_path", (r"(?:~|/[A-Za-z0-9_]+)/[\w.@%+=:{}$~-]",), parse_unix_path, frozenset({Kind.FILE_PATH})),
+    Family(
+        "unix_path",
+        (r"[\s\"'`(=\[<>:,;](?:~|/(?:" + "|".join(sorted(_UNIX_ROOTS)) + r"))/[\w.@%+=:{}$~-]",),
+        parse_unix_path,
+        frozenset({Kind.FILE_PATH}),
+        lead=1,
+    ),
     Family("user_agent", (r"(?:Mozilla|Opera)/\d+\.\d+ ",), parse_user_agent, frozenset({Kind.USER_AGENT})),
 )

@@ -7,11 +7,12 @@ ioc-finder users expect.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 
 from iocflow.extract import suffixes
-from iocflow.extract.kinds.base import HIGH, LOW, MEDIUM, Candidate, Family, char_at, char_before
+from iocflow.extract.kinds.base import HIGH, LOW, MEDIUM, Candidate, Family, char_at, char_before, run_start
 from iocflow.extract.model import Kind
 
 # ---------------------------------------------------------------- domains
@@ -22,6 +23,7 @@ _CODE_LABEL = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)*")
 _NOT_LABEL_BEFORE = frozenset("/\\")  # a name after a path separator is a file name
 
 
+@functools.lru_cache(maxsize=65536)
 def valid_domain(token: str) -> tuple[str, int] | None:
     """Longest prefix of ``token`` that is a domain: (lower-case value, length in token).
 
@@ -57,7 +59,7 @@ def _domain_confidence(name: str, token: str) -> tuple[object, str]:
 
 def parse_domain(text: str, start: int) -> list[Candidate]:
     before = char_before(text, start)
-    if before and (before.isalnum() or before in "_-"):
+    if before and (before.isalnum() or before in "_-."):
         return []
     m = _DOMAIN_RUN.match(text, start)
     if m is None:
@@ -218,7 +220,14 @@ _EMAIL = re.compile(r"([A-Za-z0-9._%+'-]++)@(?:\[(\d{1,3}(?:\.\d{1,3}){3})\]|([\
 _XMPP_MARKERS = ("jabber", "xmpp")
 
 
-def parse_email(text: str, start: int) -> list[Candidate]:
+_LOCAL_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+'-"
+
+
+def parse_email(text: str, trigger_end: int) -> list[Candidate]:
+    at = trigger_end - 2  # the trigger is "@" and the first character of the domain
+    start = run_start(text, at, _LOCAL_CHARS, 65)
+    if start == at:
+        return []
     m = _EMAIL.match(text, start)
     if m is None:
         return []
@@ -329,7 +338,11 @@ def parse_ipv4(text: str, start: int) -> list[Candidate]:
 _IPV6 = re.compile(r"[0-9A-Fa-f:]++(?:\.\d{1,3}){0,3}+(?:%[\w.]{1,16}+)?(?:/(\d{1,3})(?!\d))?")
 
 
-def parse_ipv6(text: str, start: int) -> list[Candidate]:
+_IPV6_CHARS = "0123456789abcdefABCDEF:"
+
+
+def parse_ipv6(text: str, trigger_end: int) -> list[Candidate]:
+    start = run_start(text, trigger_end, _IPV6_CHARS, 40)
     before = char_before(text, start)
     if before and (before.isalnum() or before in "_:.@"):
         return []
@@ -412,10 +425,11 @@ _HOSTCH = r"[\w\x80-\xff-]"
 
 FAMILIES = (
     Family("url", (r"[A-Za-z][A-Za-z0-9+\-]{0,15}://",), parse_url, frozenset({Kind.URL, Kind.DOMAIN, Kind.IPV4, Kind.IPV6, Kind.SOCKET_ADDRESS})),
-    Family("domain", (_HOSTCH + r"+\.[A-Za-z\x80-\xff][A-Za-z0-9\x80-\xff\-]",), parse_domain, frozenset({Kind.DOMAIN, Kind.URL})),
-    Family("email", (r"[A-Za-z0-9._%+'\-]+@[\w\x80-\xff\[\-]",), parse_email, frozenset({Kind.EMAIL, Kind.XMPP, Kind.DOMAIN, Kind.IPV4})),
+    # Anchored on the character before the first label, so a dotted run fires once, not once per dot.
+    Family("domain", (r"[^\w\x80-\xff.\-]" + _HOSTCH + r"+\.[A-Za-z\x80-\xff][A-Za-z0-9\x80-\xff\-]",), parse_domain, frozenset({Kind.DOMAIN, Kind.URL}), lead=1),
+    Family("email", (r"@[\w\x80-\xff\[\-]",), parse_email, frozenset({Kind.EMAIL, Kind.XMPP, Kind.DOMAIN, Kind.IPV4}), som=False),
     Family("ipv4", (r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d",), parse_ipv4, frozenset({Kind.IPV4, Kind.IPV4_CIDR, Kind.SOCKET_ADDRESS})),
-    Family("ipv6", (r"[0-9A-Fa-f:]*:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]",), parse_ipv6, frozenset({Kind.IPV6, Kind.IPV6_CIDR})),
+    Family("ipv6", (r"::", r"[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:"), parse_ipv6, frozenset({Kind.IPV6, Kind.IPV6_CIDR}), som=False),
     Family("mac", (r"[0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}",
                    r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}"), parse_mac, frozenset({Kind.MAC})),
     Family("asn", (r"(?:AS|ASN|asn|Asn) ?\d",), parse_asn, frozenset({Kind.ASN})),
