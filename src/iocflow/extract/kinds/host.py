@@ -40,6 +40,8 @@ def _spaced_word_ok(text: str, pos: int, *, capitalised: bool) -> int | None:
     if m is None:
         return None
     end = m.end()
+    if m.group()[-1] in ".,:)":
+        return end - 1  # the name ends a sentence or clause: "HKCU\\Volatile Environment."
     nxt = char_at(text, end)
     if nxt == "\\":
         return end
