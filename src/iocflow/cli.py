@@ -21,6 +21,7 @@ from iocflow.extract.files import DocumentResult, expand_paths, extract_files, e
 from iocflow.extract.engine import parse_types
 from iocflow.extract.ioc_finder import to_ioc_finder
 from iocflow.extract.model import Confidence
+from iocflow.extract.refang import refang
 from iocflow.extract.readers import document_text
 
 app = typer.Typer(help="iocflow: extract, collect, serve and share indicators of compromise.", no_args_is_help=True)
@@ -113,7 +114,8 @@ def _records(results: list[DocumentResult], floor: Confidence) -> list[dict[str,
 def _render(results: list[DocumentResult], fmt: OutputFormat, floor: Confidence) -> str:
     if fmt is OutputFormat.json:
         merged = (i for r in results for i in r.indicators if i.confidence.rank >= floor.rank)
-        return orjson.dumps(to_ioc_finder(merged), option=orjson.OPT_INDENT_2).decode() + "\n"
+        shown = orjson.dumps(to_ioc_finder(merged, lambda i: refang(i.raw)), option=orjson.OPT_INDENT_2)  # type: ignore[arg-type, attr-defined]
+        return shown.decode() + "\n"
     rows = _records(results, floor)
     if fmt is OutputFormat.jsonl:
         return "".join(orjson.dumps(row).decode() + "\n" for row in rows)

@@ -26,7 +26,8 @@ _HASH_KINDS = frozenset({Kind.MD5, Kind.SHA1, Kind.SHA256, Kind.SHA512})
 # a hash in a URL path, a "domain" in a file name, a URL inside a user agent.
 NESTABLE: dict[Kind, frozenset[Kind]] = {
     Kind.URL: frozenset({Kind.DOMAIN, Kind.IPV4, Kind.IPV6, Kind.SOCKET_ADDRESS, Kind.EMAIL, Kind.XMPP, Kind.URL, Kind.CVE})
-    | _ATTACK_KINDS,
+    | _ATTACK_KINDS
+    | _HASH_KINDS,  # only as whole path segments, see _whole_path_segment
     Kind.FILE_PATH: _HASH_KINDS,
 }
 CONTAINERS = frozenset(
@@ -99,6 +100,14 @@ def _candidates(clean: str) -> list[Candidate]:
     return out
 
 
+def _whole_path_segment(url: Candidate, inner: Candidate) -> bool:
+    """A hash is reported inside a URL only as a whole path segment
+    (``/file/<sha256>/detection``), never as part of a file name or query value."""
+    text = url.value
+    s, e = inner.start - url.start, inner.end - url.start
+    return text[s - 1 : s] == "/" and text[e : e + 1] in ("", "/", "?", "#") and "?" not in text[:s]
+
+
 def _resolve(candidates: list[Candidate]) -> list[Candidate]:
     """Keep each span once and drop what is only part of a larger indicator."""
     candidates.sort(key=lambda c: (c.start, -c.end, c.parent is None))
@@ -116,7 +125,10 @@ def _resolve(candidates: list[Candidate]) -> list[Candidate]:
             top = stack[-1]
             if c.end > top.end:
                 continue  # straddles a container's edge
-            if c.parent is not top.kind and c.kind not in NESTABLE.get(top.kind, _NOTHING):
+            derived = c.parent is not None and any(s.kind is c.parent for s in stack)
+            if not derived and c.kind not in NESTABLE.get(top.kind, _NOTHING):
+                continue
+            if top.kind is Kind.URL and c.kind in _HASH_KINDS and not _whole_path_segment(top, c):
                 continue
             if c.kind is Kind.URL and "://" not in c.value:
                 continue  # a path inside a URL is not a second URL

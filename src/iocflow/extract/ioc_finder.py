@@ -7,7 +7,7 @@ only place that knows these key names.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from iocflow.extract.kinds.base import Candidate
 from iocflow.extract.model import Kind, Matrix
@@ -67,8 +67,16 @@ IOC_FINDER_KEYS: tuple[str, ...] = (
 EXTRA_KEYS: tuple[str, ...] = (*(k for k, _ in _EXTRA), _ICS_KEY)
 
 
-def to_ioc_finder(hits: Iterable[Candidate]) -> dict[str, object]:
-    """Group ``hits`` (already filtered by confidence) under ioc-finder's keys."""
+# ioc-finder reports these as written (refanged), not in a canonical form:
+# "2001:0DB8::1" stays so, and so does a checksummed Ethereum address.
+AS_WRITTEN = frozenset({Kind.IPV6, Kind.IPV6_CIDR, Kind.SOCKET_ADDRESS, Kind.ETHEREUM})
+
+
+def to_ioc_finder(hits: Iterable[Candidate], written: Callable[[Candidate], str] | None = None) -> dict[str, object]:
+    """Group ``hits`` (already filtered by confidence) under ioc-finder's keys.
+
+    ``written`` gives a hit's refanged source text, used for the AS_WRITTEN kinds.
+    """
     flat: dict[Kind, dict[str, None]] = {}
     attack: dict[tuple[Kind, Matrix], dict[str, None]] = {}
     for ind in hits:
@@ -76,7 +84,8 @@ def to_ioc_finder(hits: Iterable[Candidate]) -> dict[str, object]:
             for matrix in ind.matrices:
                 attack.setdefault((ind.kind, matrix), {})[ind.value] = None
         else:
-            flat.setdefault(ind.kind, {})[ind.value] = None
+            value = written(ind) if written is not None and ind.kind in AS_WRITTEN else ind.value
+            flat.setdefault(ind.kind, {})[value] = None
 
     def values(kind: Kind) -> list[str]:
         return list(flat.get(kind, ()))

@@ -28,8 +28,9 @@ from iocflow.extract.scanner import byte_view
 # Each entry: pattern over the one-byte view, number of context characters
 # before the marker, and how to build its replacement from the matched text.
 _MARKERS: tuple[tuple[str, int, str], ...] = (
-    (r"[\[({] ?(?:\.|dot) ?[\])}]", 0, "dot"),             # [.] (.) {.} [dot] [ . ]
-    (r"[\[({] ?(?:@|at) ?[\])}]", 0, "at"),                 # [@] (@) {@} [at]
+    (r"(?:[\w\x80-\xff] )?[\[({] ?(?:\.|dot) ?[\])}](?: [\w\x80-\xff])?", 0, "dot"),  # [.] (.) {.} [dot] [ . ], "example [.] com"
+    (r"(?:[\w\x80-\xff] )?[\[({] ?(?:@|at) ?[\])}](?: [\w\x80-\xff])?", 0, "at"),    # [@] (@) {@} [at] [ at ]
+    (r"\(/\)", 0, "slash"),                                  # (/)
     (r"\[:\]//|\[://\]|\[:/\]/|\(:\)//", 0, "sep"),    # [:]// [://]
     (r"\[:\]|\[/\]", 0, "sep"),  # [:] [/]
     (r"[\w\]]\\\.[\w\[]", 1, "bsdot"),                  # evil\.com (regex-escaped)
@@ -100,10 +101,15 @@ def refang_view(text: str) -> RefangedText:
     spaced_done = -1
     for start, end, kind in hits:
         marker = text[start:end]
-        if kind == "dot" or kind == "bsdot":
+        if kind in ("dot", "at"):
+            # Keep the word characters a spaced form ("example [.] com") matched around it.
+            lo = start + 1 if marker[1:2] == " " and marker[0] not in "[({" else start
+            hi = end - 1 if marker[-2:-1] == " " and marker[-1] not in "])}" else end
+            edits.append((lo, hi, "." if kind == "dot" else "@"))
+        elif kind == "bsdot":
             edits.append((start, end, "."))
-        elif kind == "at":
-            edits.append((start, end, "@"))
+        elif kind == "slash":
+            edits.append((start, end, "/"))
         elif kind == "sep":
             edits.append((start, end, "://" if "//" in marker else marker[1]))
         elif kind == "scheme":

@@ -80,7 +80,8 @@ class Extraction:
         """
         from iocflow.extract.ioc_finder import to_ioc_finder
 
-        return to_ioc_finder(self._passing(min_confidence))
+        clean = self._view.text
+        return to_ioc_finder(self._passing(min_confidence), lambda c: clean[c.start : c.end])
 
     def to_dicts(self) -> list[dict[str, object]]:
         return [i.as_dict() for i in self.indicators]

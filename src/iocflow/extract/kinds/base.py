@@ -66,12 +66,16 @@ def word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
+# The edges of the text read as a line break, as they do for the scanner.
+EDGE = "\n"
+
+
 def char_before(text: str, pos: int) -> str:
-    return text[pos - 1] if pos > 0 else ""
+    return text[pos - 1] if pos > 0 else EDGE
 
 
 def char_at(text: str, pos: int) -> str:
-    return text[pos] if pos < len(text) else ""
+    return text[pos] if pos < len(text) else EDGE
 
 
 def run_start(text: str, pos: int, chars: str, limit: int) -> int:

@@ -130,7 +130,7 @@ def parse_monero(text: str, start: int) -> list[Candidate]:
 
 def _eip55_ok(hex40: str) -> bool:
     digest = keccak256(hex40.lower().encode("ascii")).hex()
-    for c, h in zip(hex40, digest, strict=True):
+    for c, h in zip(hex40, digest[:40], strict=True):
         if c.isalpha() and (c.isupper() != (int(h, 16) >= 8)):
             return False
     return True

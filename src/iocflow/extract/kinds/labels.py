@@ -27,7 +27,7 @@ def parse_cve(text: str, start: int) -> list[Candidate]:
     return [Candidate(Kind.CVE, f"CVE-{year}-{number}", start, m.end(), HIGH, "CVE ID with a valid year and number")]
 
 
-_ATTACK = re.compile(r"(TA|T|M)(\d{4})(?:\.(\d{3}))?(?![\d.]\d)")
+_ATTACK = re.compile(r"(TA|T|M)(\d{4})(?:\.(\d{3}))?(?![\d.]\d)", re.IGNORECASE)
 _ATTACK_KIND = {
     "technique": Kind.ATTACK_TECHNIQUE,
     "subtechnique": Kind.ATTACK_TECHNIQUE,
@@ -44,21 +44,28 @@ def parse_attack(text: str, start: int) -> list[Candidate]:
         return []
     if word_char(char_at(text, m.end())):
         return []
-    ident = m.group()
+    ident = m.group().upper()
     entries = attack.lookup(ident)
+    note = ""
+    if not entries and m.group(3):
+        # A sub-technique retired from ATT&CK: classify it by its parent technique.
+        entries = tuple(e for e in attack.lookup(ident.split(".")[0]) if e.kind == "technique")
+        note = "unknown sub-technique of "
     if not entries:
         return []
     best = entries[0]
     kind = _ATTACK_KIND[best.kind]
     matrices = tuple(dict.fromkeys(e.matrix for e in entries if _ATTACK_KIND[e.kind] is kind))
-    if best.status == "active":
+    if note:
+        confidence, reason = MEDIUM, f"{note}ATT&CK technique {best.name!r}"
+    elif best.status == "active":
         confidence, reason = HIGH, f"ATT&CK {best.kind} {best.name!r}"
     else:
         confidence, reason = MEDIUM, f"{best.status} ATT&CK {best.kind} {best.name!r}"
     return [Candidate(kind, ident, start, m.end(), confidence, reason, matrices)]
 
 
-_TLP = re.compile(r"TLP[ ]?:[ ]?(AMBER\+STRICT|CLEAR|WHITE|GREEN|AMBER|RED)(?![\w+])", re.IGNORECASE)
+_TLP = re.compile(r"TLP[ ]?[:_ -]?[ ]?(AMBER\+STRICT|CLEAR|WHITE|GREEN|AMBER|RED)(?![\w+])", re.IGNORECASE)
 
 
 def parse_tlp(text: str, start: int) -> list[Candidate]:
@@ -70,8 +77,8 @@ def parse_tlp(text: str, start: int) -> list[Candidate]:
     return [Candidate(Kind.TLP, f"TLP:{m.group(1).upper()}", start, m.end(), HIGH, "Traffic Light Protocol label")]
 
 
-_ADSENSE = re.compile(r"(?:ca-)?pub-(\d{16})(?!\d)")
-_ANALYTICS = re.compile(r"UA-(\d{4,10})-(\d{1,4})(?!\d)|G-[A-Z0-9]{10}(?![\w-])")
+_ADSENSE = re.compile(r"(?:ca-)?pub-(\d{16})(?!\d)", re.IGNORECASE)
+_ANALYTICS = re.compile(r"(?i:UA)-(\d{4,10})-(\d{1,4})(?!\d)|G-[A-Z0-9]{10}(?![\w-])")
 
 
 def parse_google(text: str, start: int) -> list[Candidate]:
@@ -80,6 +87,10 @@ def parse_google(text: str, start: int) -> list[Candidate]:
     m = _ADSENSE.match(text, start)
     if m is not None:
         return [Candidate(Kind.GOOGLE_ADSENSE, f"pub-{m.group(1)}", start, m.end(), HIGH, "Google AdSense publisher ID")]
+    m = _ANALYTICS.match(text, start)
+    if m is not None and m.group(1) is not None:
+        value = f"UA-{m.group(1)}-{m.group(2)}"
+        return [] if word_char(char_at(text, m.end())) else [Candidate(Kind.GOOGLE_ANALYTICS, value, start, m.end(), HIGH, "Google Analytics tracking ID")]
     m = _ANALYTICS.match(text, start)
     if m is None or word_char(char_at(text, m.end())):
         return []
@@ -93,7 +104,7 @@ def parse_google(text: str, start: int) -> list[Candidate]:
 
 FAMILIES = (
     Family("cve", (r"cve[\-_ ]?\d{4}[\-_ ]?\d{4}",), parse_cve, frozenset({Kind.CVE}), caseless=True),
-    Family("attack", (r"(?:TA|T|M)\d{4}",), parse_attack, frozenset({Kind.ATTACK_TECHNIQUE, Kind.ATTACK_TACTIC, Kind.ATTACK_MITIGATION})),
-    Family("tlp", (r"tlp ?: ?[a-z]",), parse_tlp, frozenset({Kind.TLP}), caseless=True),
-    Family("google", (r"pub-\d{16}", r"UA-\d{4,10}-\d", r"G-[A-Z0-9]{10}"), parse_google, frozenset({Kind.GOOGLE_ADSENSE, Kind.GOOGLE_ANALYTICS})),
+    Family("attack", (r"(?:TA|T|M)\d{4}",), parse_attack, frozenset({Kind.ATTACK_TECHNIQUE, Kind.ATTACK_TACTIC, Kind.ATTACK_MITIGATION}), caseless=True),
+    Family("tlp", (r"tlp ?[:_ \-]? ?(?:amber|clear|white|green|red)",), parse_tlp, frozenset({Kind.TLP}), caseless=True),
+    Family("google", (r"(?i)pub-\d{16}", r"(?i)ua-\d{4,10}-\d", r"G-[A-Z0-9]{10}"), parse_google, frozenset({Kind.GOOGLE_ADSENSE, Kind.GOOGLE_ANALYTICS})),
 )

@@ -77,7 +77,7 @@ def parse_domain(text: str, start: int) -> list[Candidate]:
     raw = text[start:end]
     confidence, reason = _domain_confidence(value, raw)
     domain = Candidate(Kind.DOMAIN, value, start, end, confidence, reason)  # type: ignore[arg-type]
-    if before not in "/\\@.:" and text.startswith("/", end) and _PATH_CHAR.match(char_at(text, end + 1)):
+    if before not in "/\\@.:" and text.startswith("/", end) and not text.startswith("//", end):
         url = _schemeless_url(text, start, end)
         if url is not None:
             return [url, domain._replace(parent=Kind.URL, confidence=HIGH, reason="host of a URL")]
@@ -100,7 +100,7 @@ def _strip_script_prefix(start: int, token: str) -> tuple[int, str]:
 _SCHEME_URL = re.compile(r"[A-Za-z][A-Za-z0-9+-]{0,15}+://[^\s<>\"'`{}|\\^\x00-\x1f\x7f]*+")
 _URL_REST = re.compile(r"[^\s<>\"'`{}|\\^\x00-\x1f\x7f]*+")
 _PATH_CHAR = re.compile(r"[\w~%!$&*+=;:@,?#().\[\]-]")
-_URL_CUTS = ("](", "&quot;", "&gt;", "&lt;", "&#34;", "&#39;", "\u201d", "\u2019")
+_URL_CUTS = ("](", ",", "&quot;", "&gt;", "&lt;", "&#34;", "&#39;", "\u201d", "\u2019")
 _TRAILING_JUNK = ".,;:!?*'~_"
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 KNOWN_SCHEMES = frozenset(
@@ -208,7 +208,7 @@ def _schemeless_url(text: str, start: int, host_end: int) -> Candidate | None:
     m = _URL_REST.match(text, host_end)
     assert m is not None  # the pattern matches the empty string
     url = trim_url(text[start : m.end()])
-    if len(url) <= host_end - start + 1:
+    if len(url) <= host_end - start:
         return None
     value = url[: host_end - start].lower() + url[host_end - start :]
     return Candidate(Kind.URL, value, start, start + len(url), HIGH, "domain followed by a path (URL without scheme)")
@@ -300,7 +300,7 @@ def parse_ipv4(text: str, start: int) -> list[Candidate]:
         return []
     ip_end = m.end(4)
     after = char_at(text, ip_end)
-    if after.isdigit() or (after == "." and char_at(text, ip_end + 1).isdigit()):
+    if after.isdigit() or (after == "." and char_at(text, ip_end + 1).isalnum()):
         return []
     if after.isalpha() or after == "_":
         return []
@@ -405,7 +405,8 @@ def parse_mac(text: str, start: int) -> list[Candidate]:
     return [Candidate(Kind.MAC, raw, start, m.end(), confidence, reason)]
 
 
-_ASN = re.compile(r"(?:ASN|AS|asn|Asn)[ ]?(\d{1,10})(?![\w.])")
+# "AS 15169" needs capitals: "as 5" is prose. Without the space any case will do.
+_ASN = re.compile(r"(?:(?:ASN|AS|asn|Asn)[ ]|(?i:asn?))(\d{1,10})(?![\w.])")
 
 
 def parse_asn(text: str, start: int) -> list[Candidate]:
@@ -432,5 +433,5 @@ FAMILIES = (
     Family("ipv6", (r"::", r"[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:"), parse_ipv6, frozenset({Kind.IPV6, Kind.IPV6_CIDR}), som=False),
     Family("mac", (r"[0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}",
                    r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}"), parse_mac, frozenset({Kind.MAC})),
-    Family("asn", (r"(?:AS|ASN|asn|Asn) ?\d",), parse_asn, frozenset({Kind.ASN})),
+    Family("asn", (r"(?:AS|ASN|asn|Asn) \d", r"(?i)asn?\d"), parse_asn, frozenset({Kind.ASN})),
 )
