@@ -19,9 +19,8 @@ from iocflow import __version__
 from iocflow.exceptions import IocflowError
 from iocflow.extract.files import DocumentResult, expand_paths, extract_files, extract_text
 from iocflow.extract.engine import parse_types
-from iocflow.extract.ioc_finder import to_ioc_finder
+from iocflow.extract.ioc_finder import merge_ioc_finder
 from iocflow.extract.model import Confidence
-from iocflow.extract.refang import refang
 from iocflow.extract.readers import document_text
 
 app = typer.Typer(help="iocflow: extract, collect, serve and share indicators of compromise.", no_args_is_help=True)
@@ -113,9 +112,8 @@ def _records(results: list[DocumentResult], floor: Confidence) -> list[dict[str,
 
 def _render(results: list[DocumentResult], fmt: OutputFormat, floor: Confidence) -> str:
     if fmt is OutputFormat.json:
-        merged = (i for r in results for i in r.indicators if i.confidence.rank >= floor.rank)
-        shown = orjson.dumps(to_ioc_finder(merged, lambda i: refang(i.raw)), option=orjson.OPT_INDENT_2)  # type: ignore[arg-type, attr-defined]
-        return shown.decode() + "\n"
+        merged = merge_ioc_finder(r.ioc_finder for r in results)
+        return orjson.dumps(merged, option=orjson.OPT_INDENT_2).decode() + "\n"
     rows = _records(results, floor)
     if fmt is OutputFormat.jsonl:
         return "".join(orjson.dumps(row).decode() + "\n" for row in rows)

@@ -29,10 +29,11 @@ NESTABLE: dict[Kind, frozenset[Kind]] = {
     | _ATTACK_KINDS
     | _HASH_KINDS,  # only as whole path segments, see _whole_path_segment
     Kind.FILE_PATH: _HASH_KINDS,
+    Kind.ETHEREUM: frozenset({Kind.SHA1}),  # ioc-finder reads 0x + 40 hex digits as a SHA-1 too
 }
 CONTAINERS = frozenset(
     {Kind.URL, Kind.EMAIL, Kind.XMPP, Kind.IPV4_CIDR, Kind.IPV6_CIDR, Kind.SOCKET_ADDRESS, Kind.FILE_PATH,
-     Kind.REGISTRY_KEY, Kind.USER_AGENT}
+     Kind.REGISTRY_KEY, Kind.USER_AGENT, Kind.ETHEREUM}
 )
 _NOTHING: frozenset[Kind] = frozenset()
 
@@ -108,6 +109,19 @@ def _whole_path_segment(url: Candidate, inner: Candidate) -> bool:
     return text[s - 1 : s] == "/" and text[e : e + 1] in ("", "/", "?", "#") and "?" not in text[:s]
 
 
+def _after_host(url: Candidate, inner: Candidate) -> bool:
+    """Whether ``inner`` lies in the URL's path, query or fragment."""
+    text = url.value
+    sep = text.find("://")
+    authority_start = sep + 3 if sep != -1 else 0
+    cut = len(text)
+    for ch in "/?#":
+        i = text.find(ch, authority_start)
+        if i != -1:
+            cut = min(cut, i)
+    return inner.start - url.start >= cut
+
+
 def _resolve(candidates: list[Candidate]) -> list[Candidate]:
     """Keep each span once and drop what is only part of a larger indicator."""
     candidates.sort(key=lambda c: (c.start, -c.end, c.parent is None))
@@ -128,8 +142,11 @@ def _resolve(candidates: list[Candidate]) -> list[Candidate]:
             derived = c.parent is not None and any(s.kind is c.parent for s in stack)
             if not derived and c.kind not in NESTABLE.get(top.kind, _NOTHING):
                 continue
-            if top.kind is Kind.URL and c.kind in _HASH_KINDS and not _whole_path_segment(top, c):
-                continue
+            if top.kind is Kind.URL and not derived:
+                if not _after_host(top, c):
+                    continue  # "password@example.com" in a URL's user info is no e-mail address
+                if c.kind in _HASH_KINDS and not _whole_path_segment(top, c):
+                    continue
             if c.kind is Kind.URL and "://" not in c.value:
                 continue  # a path inside a URL is not a second URL
         elif c.start < frontier:

@@ -29,6 +29,7 @@ class DocumentResult:
     indicators: tuple[Indicator, ...] = ()
     error: str | None = None
     size: int = field(default=0, compare=False)
+    ioc_finder: dict[str, object] = field(default_factory=dict, compare=False)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -49,13 +50,12 @@ def extract_document(path: Path, types: frozenset[Kind] | None = None, refang: b
         text = read_path(path)
     except ExtractError as exc:
         return DocumentResult(str(path), error=str(exc))
-    found = extract(text, types=types, refang=refang)
-    return DocumentResult(str(path), tuple(found.unique()), size=len(text))
+    return extract_text(str(path), text, types, refang)
 
 
 def extract_text(source: str, text: str, types: frozenset[Kind] | None = None, refang: bool = True) -> DocumentResult:
     found = extract(text, types=types, refang=refang)
-    return DocumentResult(source, tuple(found.unique()), size=len(text))
+    return DocumentResult(source, tuple(found.unique()), size=len(text), ioc_finder=found.to_ioc_finder())
 
 
 def extract_files(

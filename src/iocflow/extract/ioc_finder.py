@@ -7,7 +7,7 @@ only place that knows these key names.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from iocflow.extract.kinds.base import Candidate
 from iocflow.extract.model import Kind, Matrix
@@ -16,7 +16,7 @@ from iocflow.extract.model import Kind, Matrix
 _FLAT: tuple[tuple[str, Kind], ...] = (
     ("urls", Kind.URL),
     ("xmpp_addresses", Kind.XMPP),
-    ("email_addresses_complete", Kind.EMAIL),
+    ("email_addresses_complete", Kind.EMAIL),  # filled from the complete forms, see _complete_email
     ("email_addresses", Kind.EMAIL),
     ("ipv4_cidrs", Kind.IPV4_CIDR),
     ("imphashes", Kind.IMPHASH),
@@ -61,6 +61,8 @@ _ICS: tuple[tuple[str, Kind], ...] = (
     ("mitigations", Kind.ATTACK_MITIGATION),
 )
 
+_COMPLETE_KEY = "email_addresses_complete"
+
 IOC_FINDER_KEYS: tuple[str, ...] = (
     *(k for k, _ in _FLAT), *(k for k, _, _ in _ATTACK), *(k for k, _ in _TAIL)
 )
@@ -72,31 +74,67 @@ EXTRA_KEYS: tuple[str, ...] = (*(k for k, _ in _EXTRA), _ICS_KEY)
 AS_WRITTEN = frozenset({Kind.IPV6, Kind.IPV6_CIDR, Kind.SOCKET_ADDRESS, Kind.ETHEREUM})
 
 
-def to_ioc_finder(hits: Iterable[Candidate], written: Callable[[Candidate], str] | None = None) -> dict[str, object]:
+# ioc-finder's email_addresses_complete keeps the whole RFC 5322 local part as
+# written ('john.smith(comment)@example.com', '"John..Doe"@example.com'); the
+# plain key holds the usual dot-atom address.
+_COMPLETE_STOP = " \t\r\n<>[],;:"
+_COMPLETE_LOOKBACK = 64
+
+
+def _complete_email(clean: str, hit: Candidate) -> str:
+    lo = max(0, hit.start - _COMPLETE_LOOKBACK)
+    i = hit.start
+    while i > lo and clean[i - 1] not in _COMPLETE_STOP:
+        i -= 1
+    if i == hit.start:
+        return hit.value
+    return clean[i : hit.start] + hit.value
+
+
+def to_ioc_finder(hits: Iterable[Candidate], clean: str | None = None) -> dict[str, object]:
     """Group ``hits`` (already filtered by confidence) under ioc-finder's keys.
 
-    ``written`` gives a hit's refanged source text, used for the AS_WRITTEN kinds.
+    ``clean`` is the refanged text the hits' offsets point into; with it, the
+    AS_WRITTEN kinds and complete e-mail addresses are shown as written.
     """
     flat: dict[Kind, dict[str, None]] = {}
     attack: dict[tuple[Kind, Matrix], dict[str, None]] = {}
+    complete: dict[str, None] = {}
     for ind in hits:
         if ind.matrices:
             for matrix in ind.matrices:
                 attack.setdefault((ind.kind, matrix), {})[ind.value] = None
-        else:
-            value = written(ind) if written is not None and ind.kind in AS_WRITTEN else ind.value
-            flat.setdefault(ind.kind, {})[value] = None
+            continue
+        value = clean[ind.start : ind.end] if clean is not None and ind.kind in AS_WRITTEN else ind.value
+        flat.setdefault(ind.kind, {})[value] = None
+        if ind.kind is Kind.EMAIL:
+            complete[_complete_email(clean, ind) if clean is not None else ind.value] = None
 
     def values(kind: Kind) -> list[str]:
         return list(flat.get(kind, ()))
 
     out: dict[str, object] = {key: values(kind) for key, kind in _FLAT}
+    out[_COMPLETE_KEY] = list(complete)
     for key, kind, matrices in _ATTACK:
         out[key] = {m.value: list(attack.get((kind, m), ())) for m in matrices}
     for key, kind in (*_TAIL, *_EXTRA):
         out[key] = values(kind)
     out[_ICS_KEY] = {key: list(attack.get((kind, Matrix.ICS), ())) for key, kind in _ICS}
     return out
+
+
+def merge_ioc_finder(results: Iterable[dict[str, object]]) -> dict[str, object]:
+    """One ioc-finder dict for many documents: each list the union, in first-seen order."""
+    merged: dict[str, object] = to_ioc_finder(())
+    for result in results:
+        for key, value in result.items():
+            target = merged.setdefault(key, {} if isinstance(value, dict) else [])
+            if isinstance(value, dict):
+                for sub, items in value.items():
+                    target[sub] = list(dict.fromkeys([*target.get(sub, []), *items]))  # type: ignore[union-attr]
+            else:
+                merged[key] = list(dict.fromkeys([*target, *value]))  # type: ignore[misc]
+    return merged
 
 
 def ioc_finder_values(result: dict[str, object]) -> list[str]:

@@ -117,7 +117,7 @@ def refang_view(text: str) -> RefangedText:
             if word:
                 fixed = _SCHEMES[marker[0].lower()] + ("s" if word.group(2) else "")
                 edits.append((start, start + word.end(), fixed))
-        elif kind == "pct":
+        elif kind == "pct" and _starts_token(text, start):
             edits.append((start, end, "://"))
         elif kind == "spaced" and start >= spaced_done:
             found, spaced_done = _spaced_edits(text, start)
@@ -126,6 +126,18 @@ def refang_view(text: str) -> RefangedText:
         return RefangedText(text, text)
     edits.sort()
     return _apply(text, edits)
+
+
+_SCHEME_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _starts_token(text: str, scheme_end: int) -> bool:
+    """Whether the scheme before ``scheme_end`` opens a token: "http%3A%2F%2F" on its
+    own is an obfuscated URL; inside a query ("?u=http%3A%2F%2F...") it is data."""
+    window = text[max(0, scheme_end - 16) : scheme_end]
+    word = len(window) - len(window.rstrip(_SCHEME_LETTERS))
+    before = scheme_end - word - 1
+    return before < 0 or text[before] in " \t\r\n\"'(<[>"
 
 
 _SPACED_WINDOW = 200

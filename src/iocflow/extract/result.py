@@ -80,8 +80,7 @@ class Extraction:
         """
         from iocflow.extract.ioc_finder import to_ioc_finder
 
-        clean = self._view.text
-        return to_ioc_finder(self._passing(min_confidence), lambda c: clean[c.start : c.end])
+        return to_ioc_finder(self._passing(min_confidence), self._view.text)
 
     def to_dicts(self) -> list[dict[str, object]]:
         return [i.as_dict() for i in self.indicators]

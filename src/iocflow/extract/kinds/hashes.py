@@ -56,8 +56,11 @@ def parse_hex_hash(text: str, trigger_end: int) -> list[Candidate]:
     value = m.group().lower()
     if value.isdigit():
         return []  # a long decimal number, not a digest
-    if before in "xX" and kind is Kind.SHA1:
-        return []  # 0x + 40 hex digits is an Ethereum address (see crypto.py)
+    if before in "xX":
+        if kind is not Kind.SHA1:
+            return []
+        # Most likely an Ethereum address (crypto.py reports it); ioc-finder users expect the SHA-1 too.
+        return [Candidate(kind, value, start, end, MEDIUM, "0x-prefixed 40 hex digits: SHA-1 or an Ethereum address")]
     kind = _label_kind(text, start, kind)
     reason = f"{end - start}-hex-digit {kind.value}" + (" (labelled)" if kind in (Kind.IMPHASH, Kind.AUTHENTIHASH, Kind.JA3) else "")
     confidence = HIGH if any(c.isalpha() for c in value) else MEDIUM

@@ -18,38 +18,63 @@ _PROSE_AFTER = frozenset(
     "for in on at by from as that this then when via using used".split()
 )
 _WORD = re.compile(r"[^\s\\/\"'<>|,;*?]++")
+_CHAIN_LIMIT = 6
+_PLACEHOLDER = r"<[\w .-]{1,40}>"  # "<username>", "<USER SID>" in write-ups
+
+
+def _space_chain(text: str, pos: int, sep: str) -> tuple[list[tuple[int, int]], bool]:
+    """Words joined by single spaces after ``pos``, and whether a separator follows them.
+
+    A name part with spaces in the middle of a path ("Program Files\\",
+    "File System/") is recognised by the separator after its last word.
+    """
+    words: list[tuple[int, int]] = []
+    probe = pos
+    while len(words) < _CHAIN_LIMIT and text.startswith(" ", probe):
+        if text.startswith(sep, probe + 1):  # "AppData \\Local": a stray space before the separator
+            return words, True
+        w = _WORD.match(text, probe + 1)
+        if w is None:
+            break
+        words.append((w.start(), w.end()))
+        probe = w.end()
+        if text.startswith(sep, probe):
+            return words, True
+    return words, False
+
+
+def _capitalised_tail(text: str, pos: int, words: list[tuple[int, int]]) -> int:
+    """End of the capitalised words that finish a name ("Volatile Environment").
+
+    They count only when what follows them is the end of the line, punctuation
+    or a prose word such as "key" or "and"; "Run Malware persists" stays "Run".
+    """
+    keep = pos
+    for i, (a, b) in enumerate(words):
+        word = text[a:b]
+        if not (word[0].isupper() or word[0].isdigit()):
+            break
+        if word[-1] in ".,:)":
+            return b - 1
+        if i + 1 < len(words):
+            following = text[words[i + 1][0] : words[i + 1][1]]
+            if following.lower() in _PROSE_AFTER:
+                return b
+            if not (following[0].isupper() or following[0].isdigit()):
+                break
+        elif char_at(text, b) != " ":
+            return b
+    return keep
+
 
 # ---------------------------------------------------------------- registry
 
 _REG_ROOT = re.compile(
-    r"(HKEY_LOCAL_MACHINE|HKEY_CURRENT_USER|HKEY_CLASSES_ROOT|HKEY_USERS|HKEY_CURRENT_CONFIG"
-    r"|HKEY_PERFORMANCE_DATA|HKLM|HKCU|HKCR|HKCC|HKU)(:?)(\\\\?)",
+    r"<?(HKEY_LOCAL_MACHINE|HKEY_CURRENT_USER|HKEY_CLASSES_ROOT|HKEY_USERS|HKEY_CURRENT_CONFIG"
+    r"|HKEY_PERFORMANCE_DATA|HKLM|HKCU|HKCR|HKCC|HKU)>?(:?)(\\\\?)",
     re.IGNORECASE,
 )
-_REG_SECTION = re.compile(r"[\w.{}()$&#@%~+*=!\[\]-]++")
-
-
-def _spaced_word_ok(text: str, pos: int, *, capitalised: bool) -> int | None:
-    """End of the word after the space at ``pos`` if it continues the name, else None."""
-    if char_at(text, pos) != " ":
-        return None
-    first = char_at(text, pos + 1)
-    if not first or (capitalised and not (first.isupper() or first.isdigit())):
-        return None
-    m = _WORD.match(text, pos + 1)
-    if m is None:
-        return None
-    end = m.end()
-    if m.group()[-1] in ".,:)":
-        return end - 1  # the name ends a sentence or clause: "HKCU\\Volatile Environment."
-    nxt = char_at(text, end)
-    if nxt == "\\":
-        return end
-    if nxt == " ":
-        follow = _WORD.match(text, end + 1)
-        if follow is None or follow.group().lower() not in _PROSE_AFTER:
-            return None
-    return end
+_REG_SECTION = re.compile(r"(?:" + _PLACEHOLDER + r"|[\w.{}()$&#@%~+*=!\[\]-])++")
 
 
 def parse_registry(text: str, start: int) -> list[Candidate]:
@@ -59,18 +84,21 @@ def parse_registry(text: str, start: int) -> list[Candidate]:
     if m is None:
         return []
     sep = m.group(3)
-    pos = m.end()
-    end = pos
+    pos = end = m.end()
     while True:
         sec = _REG_SECTION.match(text, pos)
         if sec is None:
             break
         pos = end = sec.end()
-        while True:  # words joined by single spaces: "Volatile Environment", "Windows NT"
-            nxt = _spaced_word_ok(text, pos, capitalised=True)
-            if nxt is None:
+        words, joined = _space_chain(text, pos, sep)
+        for i, (a, _) in enumerate(words):
+            if _REG_ROOT.match(text, a):  # the next key starts here
+                words, joined = words[:i], False
                 break
-            pos = end = nxt
+        if joined:
+            pos = end = words[-1][1] if words else pos + 1
+        elif words:
+            pos = end = _capitalised_tail(text, pos, words)
         if text.startswith(sep, pos) and _REG_SECTION.match(text, pos + len(sep)):
             pos += len(sep)
             continue
@@ -79,21 +107,49 @@ def parse_registry(text: str, start: int) -> list[Candidate]:
         return []
     raw = text[start:end].rstrip(".")
     end = start + len(raw)
-    value = raw.replace("\\\\", "\\")
+    value = m.group(1) + m.group(2) + "\\" + raw[m.end() - start :].replace("\\\\", "\\")
     return [Candidate(Kind.REGISTRY_KEY, value, start, end, HIGH, "registry key under a known hive")]
 
 
 # ---------------------------------------------------------------- file paths
 
 _WIN_ROOT = re.compile(r"[A-Za-z]:\\\\?|%[A-Za-z_][\w()]{0,30}%\\\\?|\\\\\\\\[\w.$-]+\\\\?")
-_WIN_SEGMENT = re.compile(r"[^\\/:*?\"<>|\s,;]++")
-_UNIX_PATH = re.compile(r"(?:~|/[A-Za-z0-9_]++)(?:/[\w.@%+=:{}$~-]++)++/?")
+_WIN_SEGMENT = re.compile(r"(?:" + _PLACEHOLDER + r"|[^\\/:*?\"<>|\s,;])++")
+_UNIX_START = re.compile(r"~/|(?:\.\.?/)++|/(?=[A-Za-z0-9_])")
+_UNIX_SEGMENT = re.compile(r"[\w.@%+=:{}$~-]++")
 _UNIX_ROOTS = frozenset(
     "bin boot dev etc home lib lib32 lib64 libexec media mnt opt proc root run sbin srv sys tmp usr var "
     "private Users Library Applications System Volumes sdcard storage data system Windows".split()
 )
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,8}$")
-_MAX_WORDS_AHEAD = 4
+_WILDCARDS = "*?"
+
+
+def _extension_tail(text: str, pos: int, words: list[tuple[int, int]]) -> int:
+    """A file name with spaces ends at the first word with an extension ("my evil file.exe")."""
+    for _, b in words:
+        if _EXTENSION.search(text, 0, b):
+            return b
+    return pos
+
+
+def _walk_segments(text: str, pos: int, sep: str, segment: re.Pattern[str], tail) -> int:  # type: ignore[no-untyped-def]
+    """End of a path made of ``segment``s joined by ``sep`` (spaces handled as above)."""
+    end = pos
+    while True:
+        seg = segment.match(text, pos)
+        if seg is None:
+            return end
+        pos = end = seg.end()
+        words, joined = _space_chain(text, pos, sep)
+        if joined:
+            pos = end = words[-1][1] if words else pos + 1
+        elif words:
+            pos = end = tail(text, pos, words)
+        if text.startswith(sep, pos) and segment.match(text, pos + len(sep)):
+            pos += len(sep)
+            continue
+        return end
 
 
 def parse_windows_path(text: str, start: int) -> list[Candidate]:
@@ -104,29 +160,9 @@ def parse_windows_path(text: str, start: int) -> list[Candidate]:
     if m is None:
         return []
     sep = "\\\\" if m.group().endswith("\\\\") else "\\"
-    pos = end = m.end()
-    while True:
-        seg = _WIN_SEGMENT.match(text, pos)
-        if seg is None:
-            break
-        pos = end = seg.end()
-        # A space inside a segment continues it if a backslash follows the
-        # spaced words ("Program Files\"), or a file name with an extension
-        # ends them ("my evil file.exe").
-        probe, words = pos, 0
-        while char_at(text, probe) == " " and words < _MAX_WORDS_AHEAD:
-            w = _WIN_SEGMENT.match(text, probe + 1)
-            if w is None:
-                break
-            words += 1
-            probe = w.end()
-            if text.startswith(sep, probe) or _EXTENSION.search(w.group()):
-                pos = end = probe
-                break
-        if text.startswith(sep, pos) and _WIN_SEGMENT.match(text, pos + len(sep)):
-            pos += len(sep)
-            continue
-        break
+    end = _walk_segments(text, m.end(), sep, _WIN_SEGMENT, _extension_tail)
+    if char_at(text, end) in _WILDCARDS:
+        return []  # a pattern such as %TEMP%\\dsc*.tmp, not a path
     raw = text[start:end].rstrip(".")
     if len(raw) <= len(m.group()):
         return []
@@ -136,19 +172,26 @@ def parse_windows_path(text: str, start: int) -> list[Candidate]:
 
 def parse_unix_path(text: str, start: int) -> list[Candidate]:
     before = char_before(text, start)
-    if before and not (before.isspace() or before in "\"'`(=[<>:,;"):
+    if not (before.isspace() or before in "\"'`(=[<>:,;"):
         return []
-    m = _UNIX_PATH.match(text, start)
+    m = _UNIX_START.match(text, start)
     if m is None:
         return []
-    raw = m.group()
-    first = raw[1:].split("/", 1)[0] if raw.startswith("/") else "~"
-    if first != "~" and first not in _UNIX_ROOTS:
+    prefix = m.group()
+    if prefix == "/":
+        root = _UNIX_SEGMENT.match(text, m.end())
+        if root is None or root.group() not in _UNIX_ROOTS:
+            return []
+    end = _walk_segments(text, m.end(), "/", _UNIX_SEGMENT, lambda _t, p, _w: p)
+    if char_at(text, end) in _WILDCARDS:
         return []
-    raw = raw.rstrip(".:,")
-    if raw.count("/") < 2 and not raw.startswith("~/"):
+    raw = text[start:end].rstrip(".:,")
+    if raw.count("/") < 2 and prefix == "/":
         return []
-    return [Candidate(Kind.FILE_PATH, raw, start, start + len(raw), HIGH if first != "~" else MEDIUM, "Unix path under a system root")]
+    if len(raw) <= len(prefix):
+        return []
+    confidence = HIGH if prefix == "/" else MEDIUM
+    return [Candidate(Kind.FILE_PATH, raw, start, start + len(raw), confidence, "Unix path under a system root")]
 
 
 # ---------------------------------------------------------------- user agents
@@ -179,7 +222,7 @@ def parse_user_agent(text: str, start: int) -> list[Candidate]:
 FAMILIES = (
     Family(
         "registry",
-        (r"(?:HKEY_[A-Z_]{4,20}|HKLM|HKCU|HKCR|HKCC|HKU):?\\",),
+        (r"<?(?:HKEY_[A-Z_]{4,20}|HKLM|HKCU|HKCR|HKCC|HKU)>?:?\\",),
         parse_registry,
         frozenset({Kind.REGISTRY_KEY}),
         caseless=True,
@@ -187,7 +230,7 @@ FAMILIES = (
     Family("windows_path", (r"[A-Za-z]:\\[^\\\s]", r"%[A-Za-z_][\w()]{0,30}%\\", r"\\\\[\w.$-]+\\"), parse_windows_path, frozenset({Kind.FILE_PATH})),
     Family(
         "unix_path",
-        (r"[\s\"'`(=\[<>:,;](?:~|/(?:" + "|".join(sorted(_UNIX_ROOTS)) + r"))/[\w.@%+=:{}$~-]",),
+        (r"[\s\"'`(=\[<>:,;](?:~/|(?:\.\.?/)+|/(?:" + "|".join(sorted(_UNIX_ROOTS)) + r")/)[\w.@%+=:{}$~-]",),
         parse_unix_path,
         frozenset({Kind.FILE_PATH}),
         lead=1,

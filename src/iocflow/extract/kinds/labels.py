@@ -18,13 +18,15 @@ def parse_cve(text: str, start: int) -> list[Candidate]:
     if m is None:
         return []
     year, number = m.group(1), m.group(2)
-    if not 1999 <= int(year) <= 2099:
-        return []
     if len(number) > 4 and number[0] == "0":
         return []  # since 2014, IDs longer than four digits carry no leading zero
     if char_at(text, m.end()).isalpha():
         return []
-    return [Candidate(Kind.CVE, f"CVE-{year}-{number}", start, m.end(), HIGH, "CVE ID with a valid year and number")]
+    if 1999 <= int(year) <= 2099:
+        confidence, reason = HIGH, "CVE ID with a valid year and number"
+    else:
+        confidence, reason = MEDIUM, "CVE-shaped ID with a year outside the CVE program's"
+    return [Candidate(Kind.CVE, f"CVE-{year}-{number}", start, m.end(), confidence, reason)]
 
 
 _ATTACK = re.compile(r"(TA|T|M)(\d{4})(?:\.(\d{3}))?(?![\d.]\d)", re.IGNORECASE)
@@ -77,8 +79,8 @@ def parse_tlp(text: str, start: int) -> list[Candidate]:
     return [Candidate(Kind.TLP, f"TLP:{m.group(1).upper()}", start, m.end(), HIGH, "Traffic Light Protocol label")]
 
 
-_ADSENSE = re.compile(r"(?:ca-)?pub-(\d{16})(?!\d)", re.IGNORECASE)
-_ANALYTICS = re.compile(r"(?i:UA)-(\d{4,10})-(\d{1,4})(?!\d)|G-[A-Z0-9]{10}(?![\w-])")
+_ADSENSE = re.compile(r"(?:ca-)?pub-(\d{16})(?!\d)")
+_ANALYTICS = re.compile(r"UA-(\d{4,10})-(\d{1,4})(?!\d)|G-[A-Z0-9]{10}(?![\w-])")
 
 
 def parse_google(text: str, start: int) -> list[Candidate]:
@@ -106,5 +108,5 @@ FAMILIES = (
     Family("cve", (r"cve[\-_ ]?\d{4}[\-_ ]?\d{4}",), parse_cve, frozenset({Kind.CVE}), caseless=True),
     Family("attack", (r"(?:TA|T|M)\d{4}",), parse_attack, frozenset({Kind.ATTACK_TECHNIQUE, Kind.ATTACK_TACTIC, Kind.ATTACK_MITIGATION}), caseless=True),
     Family("tlp", (r"tlp ?[:_ \-]? ?(?:amber|clear|white|green|red)",), parse_tlp, frozenset({Kind.TLP}), caseless=True),
-    Family("google", (r"(?i)pub-\d{16}", r"(?i)ua-\d{4,10}-\d", r"G-[A-Z0-9]{10}"), parse_google, frozenset({Kind.GOOGLE_ADSENSE, Kind.GOOGLE_ANALYTICS})),
+    Family("google", (r"pub-\d{16}", r"UA-\d{4,10}-\d", r"G-[A-Z0-9]{10}"), parse_google, frozenset({Kind.GOOGLE_ADSENSE, Kind.GOOGLE_ANALYTICS})),
 )

@@ -24,13 +24,20 @@ _NOT_LABEL_BEFORE = frozenset("/\\")  # a name after a path separator is a file 
 
 
 @functools.lru_cache(maxsize=65536)
-def valid_domain(token: str) -> tuple[str, int] | None:
-    """Longest prefix of ``token`` that is a domain: (lower-case value, length in token).
+def valid_domain(token: str) -> tuple[str, int, int] | None:
+    """The domain inside ``token``: (lower-case value, offset in token, length).
 
     The last label must be a real TLD from the Public Suffix List; trailing
-    labels that are not ("example.com.tld", "report.pdf") are dropped.
+    labels that are not ("example.com.tld", "report.pdf") are dropped, and so
+    is everything up to a label too long for DNS (over 63 characters).
     """
     labels = token.split(".")
+    offset = 0
+    for i in range(len(labels) - 1, -1, -1):
+        if len(labels[i]) > 63:
+            offset = sum(len(label) + 1 for label in labels[: i + 1])
+            labels = labels[i + 1 :]
+            break
     while len(labels) >= 2:
         tld = labels[-1].lower()
         if suffixes.is_public_suffix(tld):
@@ -39,12 +46,12 @@ def valid_domain(token: str) -> tuple[str, int] | None:
     else:
         return None
     for label in labels:
-        if len(label) > 63 or label.startswith("-") or label.endswith("-"):
+        if not label or label.startswith("-") or label.endswith("-"):
             return None
     name = ".".join(labels)
     if len(name) > _MAX_DOMAIN:
         return None
-    return name.lower(), len(name)
+    return name.lower(), offset, len(name)
 
 
 def _domain_confidence(name: str, token: str) -> tuple[object, str]:
@@ -70,14 +77,15 @@ def parse_domain(text: str, start: int) -> list[Candidate]:
     found = valid_domain(token)
     if found is None:
         return []
-    value, length = found
+    value, offset, length = found
+    start += offset
     end = start + length
     if char_at(text, end) == "@":  # the local part of an e-mail address
         return []
     raw = text[start:end]
     confidence, reason = _domain_confidence(value, raw)
     domain = Candidate(Kind.DOMAIN, value, start, end, confidence, reason)  # type: ignore[arg-type]
-    if before not in "/\\@.:" and text.startswith("/", end) and not text.startswith("//", end):
+    if before not in "\\@.:" and text.startswith("/", end) and not text.startswith("//", end):
         url = _schemeless_url(text, start, end)
         if url is not None:
             return [url, domain._replace(parent=Kind.URL, confidence=HIGH, reason="host of a URL")]
@@ -85,13 +93,23 @@ def parse_domain(text: str, start: int) -> list[Candidate]:
 
 
 def _strip_script_prefix(start: int, token: str) -> tuple[int, str]:
-    """Drop non-ASCII text glued before an ASCII domain ("見てevil.com" -> "evil.com")."""
+    """Drop non-ASCII text glued to an ASCII domain ("見てevil.com中" -> "evil.com").
+
+    IDN labels stay whole: only a run that switches script inside the first
+    or last label is cut.
+    """
     first, _, rest = token.partition(".")
-    if rest.isascii() and not first.isascii():
+    if not first.isascii() and first[-1:].isascii():
         i = len(first)
         while i > 0 and first[i - 1].isascii():
             i -= 1
-        return start + i, token[i:]
+        start, token = start + i, token[i:]
+    head, _, last = token.rpartition(".")
+    if head and not last.isascii() and last[:1].isascii():
+        j = 0
+        while j < len(last) and last[j].isascii():
+            j += 1
+        token = f"{head}.{last[:j]}"
     return start, token
 
 
@@ -100,7 +118,7 @@ def _strip_script_prefix(start: int, token: str) -> tuple[int, str]:
 _SCHEME_URL = re.compile(r"[A-Za-z][A-Za-z0-9+-]{0,15}+://[^\s<>\"'`{}|\\^\x00-\x1f\x7f]*+")
 _URL_REST = re.compile(r"[^\s<>\"'`{}|\\^\x00-\x1f\x7f]*+")
 _PATH_CHAR = re.compile(r"[\w~%!$&*+=;:@,?#().\[\]-]")
-_URL_CUTS = ("](", ",", "&quot;", "&gt;", "&lt;", "&#34;", "&#39;", "\u201d", "\u2019")
+_URL_CUTS = ("](", "&quot;", "&gt;", "&lt;", "&#34;", "&#39;", "\u201d", "\u2019")
 _TRAILING_JUNK = ".,;:!?*'~_"
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 KNOWN_SCHEMES = frozenset(
@@ -116,6 +134,11 @@ def trim_url(url: str) -> str:
         i = url.find(cut)
         if i != -1:
             url = url[:i]
+    comma = url.find(",")
+    if comma != -1:
+        query = url.find("?")
+        if query == -1 or comma < query:  # a comma in a path ends the URL; in a query it is data
+            url = url[:comma]
     while url:
         last = url[-1]
         if last in _TRAILING_JUNK:
@@ -161,7 +184,7 @@ def _host_candidates(url_text: str, base: int, host_start: int, host_end: int) -
             out.append(Candidate(Kind.SOCKET_ADDRESS, shown, ps, pe, HIGH, "address and port of a URL", parent=Kind.URL))
         return out, True
     found = valid_domain(host)
-    if found is None or found[1] != len(host):
+    if found is None or found[2] != len(host):
         return [], False
     return [Candidate(Kind.DOMAIN, found[0], s, e, HIGH, "host of a URL", parent=Kind.URL)], True
 
@@ -216,7 +239,9 @@ def _schemeless_url(text: str, start: int, host_end: int) -> Candidate | None:
 
 # ---------------------------------------------------------------- e-mail and XMPP
 
-_EMAIL = re.compile(r"([A-Za-z0-9._%+'-]++)@(?:\[(\d{1,3}(?:\.\d{1,3}){3})\]|([\w-]++(?:\.[\w-]++)*+))")
+_EMAIL = re.compile(
+    r"([A-Za-z0-9._%+'-]++)@(?:\[(\d{1,3}(?:\.\d{1,3}){3}|IPv6:[0-9A-Fa-f:.]{2,45})\]|([\w-]++(?:\.[\w-]++)*+))"
+)
 _XMPP_MARKERS = ("jabber", "xmpp")
 
 
@@ -232,25 +257,28 @@ def parse_email(text: str, trigger_end: int) -> list[Candidate]:
     if m is None:
         return []
     local = m.group(1)
-    lead = len(local) - len(local.lstrip(".'"))
-    local = local.strip(".'")
+    lead = len(local) - len(local.lstrip(".'-"))
+    local = local.strip(".'-").lower()
     if not local or len(local) > 64 or ".." in local:
         return []
     s = start + lead
     at = m.start(1) + len(m.group(1))
-    if m.group(2) is not None:  # user@[192.0.2.1]
-        ip = _ip_value(m.group(2))
-        if ip is None or ip[0] is not Kind.IPV4:
+    if m.group(2) is not None:  # user@[192.0.2.1], user@[IPv6:2001:db8::1]
+        literal = m.group(2)
+        v6 = literal[:5].lower() == "ipv6:"
+        ip = _ip_value(literal[5:] if v6 else literal)
+        if ip is None or (ip[0] is Kind.IPV6) != v6:
             return []
-        value = f"{local}@[{ip[1]}]"
+        shown = f"IPv6:{literal[5:]}" if v6 else ip[1]
+        ip_start = m.start(2) + (5 if v6 else 0)
         return [
-            Candidate(Kind.EMAIL, value, s, m.end(), HIGH, "e-mail address with an IP literal"),
-            Candidate(Kind.IPV4, ip[1], m.start(2), m.end(2), HIGH, "address of an e-mail", parent=Kind.EMAIL),
+            Candidate(Kind.EMAIL, f"{local}@[{shown}]", s, m.end(), HIGH, "e-mail address with an IP literal"),
+            Candidate(ip[0], ip[1], ip_start, m.end(2), HIGH, "address of an e-mail", parent=Kind.EMAIL),
         ]
     found = valid_domain(m.group(3))
-    if found is None:
+    if found is None or found[1] != 0:
         return []
-    domain, length = found
+    domain, _, length = found
     end = at + 1 + length
     is_xmpp = any(marker in domain for marker in _XMPP_MARKERS)
     kind = Kind.XMPP if is_xmpp else Kind.EMAIL
@@ -344,7 +372,7 @@ _IPV6_CHARS = "0123456789abcdefABCDEF:"
 def parse_ipv6(text: str, trigger_end: int) -> list[Candidate]:
     start = run_start(text, trigger_end, _IPV6_CHARS, 40)
     before = char_before(text, start)
-    if before and (before.isalnum() or before in "_:.@"):
+    if before.isalnum() or before in "_:.@":
         return []
     m = _IPV6.match(text, start)
     if m is None:
@@ -362,7 +390,7 @@ def parse_ipv6(text: str, trigger_end: int) -> list[Candidate]:
     after = char_at(text, end)
     if after and (after.isalnum() or after == "_"):
         return []
-    if address.count(":") < 2 or address == "::":
+    if address.count(":") < 2 or (address == "::" and prefix is None and before != "["):
         return []
     try:
         ip = ipaddress.IPv6Address(address)
@@ -376,6 +404,14 @@ def parse_ipv6(text: str, trigger_end: int) -> list[Candidate]:
             Candidate(Kind.IPV6_CIDR, f"{value}/{int(prefix)}", start, end, HIGH, "IPv6 network with a valid prefix length"),
             cand._replace(parent=Kind.IPV6_CIDR),
         ]
+    if before == "[" and text.startswith("]:", addr_end):
+        port = _port_after(text, addr_end + 1)
+        if port is not None:
+            pe = addr_end + 2 + len(port)
+            return [
+                Candidate(Kind.SOCKET_ADDRESS, f"[{value}]:{port}", start - 1, pe, HIGH, "IPv6 address and port"),
+                cand._replace(parent=Kind.SOCKET_ADDRESS),
+            ]
     return [cand]
 
 
@@ -427,7 +463,7 @@ _HOSTCH = r"[\w\x80-\xff-]"
 FAMILIES = (
     Family("url", (r"[A-Za-z][A-Za-z0-9+\-]{0,15}://",), parse_url, frozenset({Kind.URL, Kind.DOMAIN, Kind.IPV4, Kind.IPV6, Kind.SOCKET_ADDRESS})),
     # Anchored on the character before the first label, so a dotted run fires once, not once per dot.
-    Family("domain", (r"[^\w\x80-\xff.\-]" + _HOSTCH + r"+\.[A-Za-z\x80-\xff][A-Za-z0-9\x80-\xff\-]",), parse_domain, frozenset({Kind.DOMAIN, Kind.URL}), lead=1),
+    Family("domain", (r"[^\w\x80-\xff.\-]" + _HOSTCH + r"+\.[A-Za-z_\x80-\xff][\w\x80-\xff\-]",), parse_domain, frozenset({Kind.DOMAIN, Kind.URL}), lead=1),
     Family("email", (r"@[\w\x80-\xff\[\-]",), parse_email, frozenset({Kind.EMAIL, Kind.XMPP, Kind.DOMAIN, Kind.IPV4}), som=False),
     Family("ipv4", (r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d",), parse_ipv4, frozenset({Kind.IPV4, Kind.IPV4_CIDR, Kind.SOCKET_ADDRESS})),
     Family("ipv6", (r"::", r"[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:"), parse_ipv6, frozenset({Kind.IPV6, Kind.IPV6_CIDR}), som=False),
