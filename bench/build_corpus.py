@@ -34,6 +34,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DEFAULT_ATTACK = Path("/work/shared/data/attack")
 DOMAINS = ["enterprise-attack", "mobile-attack", "ics-attack", "pre-attack"]
+# Bundles also included verbatim as STIX JSON text (a feed-like input; the
+# enterprise bundle is left out, it alone is 45 MB).
+RAW_DOMAINS = ["mobile-attack", "ics-attack", "pre-attack"]
 
 # (corpus file, repository, path, commit, characters copied / total, licence, what)
 VENDOR: list[tuple[str, str, str, str, str, str, str]] = []
@@ -85,6 +88,26 @@ def build_attack(attack_dir: Path, out_dir: Path, size: int) -> list[tuple[str, 
             name = f"attack-{short}-prose-{i:03d}.txt.gz"
             n = write_gz(out_dir / name, text)
             made.append((name, n, f"`description` of {dom}.json.gz objects"))
+    for dom in RAW_DOMAINS:
+        with gzip.open(attack_dir / f"{dom}.json.gz", "rt", encoding="utf-8") as f:
+            raw = f.read()
+        # Cut the pretty-printed bundle after object boundaries (a line that is
+        # exactly the closing brace of an entry of "objects"), so each document
+        # is a run of whole STIX objects as published.
+        pieces, cur, n = [], [], 0
+        for line in raw.splitlines(keepends=True):
+            cur.append(line)
+            n += len(line.encode("utf-8"))
+            if n >= size and line.rstrip("\n") == "        },":
+                pieces.append("".join(cur))
+                cur, n = [], 0
+        if cur:
+            pieces.append("".join(cur))
+        short = dom.replace("-attack", "")
+        for i, text in enumerate(pieces, 1):
+            name = f"attack-{short}-stix-{i:03d}.txt.gz"
+            n = write_gz(out_dir / name, text)
+            made.append((name, n, f"{dom}.json bundle text as published (STIX JSON), cut at object boundaries"))
     lines = []
     for src_name, desc, url in refs:
         line = " ".join(x for x in (f"[{src_name}]" if src_name else "", desc, url) if x)
@@ -124,6 +147,9 @@ def sources_md(attack_dir: Path, made: list[tuple[str, int, str]], out_dir: Path
       "`b4eb2b84c02b84bb4cceb71c97ae05cb2f33ab38`; see that folder's SOURCES.md for the exact blobs).\n\n")
     w("- `attack-<domain>-prose-NNN.txt.gz`: the `description` field of every object of that bundle that has one, "
       "in bundle order, separated by blank lines, cut into documents of about 128 kB at description boundaries.\n")
+    w("- `attack-<domain>-stix-NNN.txt.gz`: the mobile, ICS and PRE-ATT&CK bundles themselves, as JSON text byte for byte, "
+      "cut into documents of about 128 kB after a line that closes an entry of `objects` (so each document is a run of whole "
+      "STIX objects, not valid JSON on its own). A feed-like input: UUIDs, timestamps, URLs and escaped prose.\n")
     w("- `attack-references-NNN.txt.gz`: every distinct `external_references` entry of the four bundles, one per line: "
       "`[source_name] description url`.\n\n")
     w("Licence: the ATT&CK terms of use (a copy of mitre/cti `LICENSE.txt` is `ATTACK-LICENSE.txt` beside this file). "

@@ -24,7 +24,7 @@ from iocflow.extract.model import Confidence
 from iocflow.extract.readers import document_text
 
 app = typer.Typer(help="iocflow: extract, collect, serve and share indicators of compromise.", no_args_is_help=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 RECORD_FIELDS = ("source", "type", "value", "raw", "start", "end", "defanged", "confidence", "reason", "matrices", "parent")
 

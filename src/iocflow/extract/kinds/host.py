@@ -196,8 +196,12 @@ def parse_unix_path(text: str, start: int) -> list[Candidate]:
 
 # ---------------------------------------------------------------- user agents
 
-_UA_START = re.compile(r"(?:Mozilla|Opera)/\d+\.\d+")
-_UA_ITEM = re.compile(r" (?:\([^()\r\n]{1,200}\)|[A-Za-z][\w.!#$%&'*+^|~-]*+/[\w.+-]++|[A-Z][\w.-]*+(?= [A-Za-z][\w.-]*/| \())")
+_UA_START = re.compile(r"(?:Mozilla|Opera)/\d+\.\d+", re.IGNORECASE)
+# Product tokens and comments; a bare word only if browsers really send it bare.
+_UA_BARE = "Gecko|Chrome|Safari|Mobile|Firefox|Edge|Edg|OPR|Presto|Trident|Version|KHTML|Android|Linux|Windows|Macintosh|like"
+_UA_ITEM = re.compile(
+    r" (?:\([^()\r\n]{1,200}\)|(?!(?i:mozilla|opera)/)[A-Za-z][\w.!#$%&'*+^|~-]*+/[\w.+-]++|(?i:" + _UA_BARE + r")(?![\w:/]))"
+)
 
 
 def parse_user_agent(text: str, start: int) -> list[Candidate]:
@@ -235,5 +239,5 @@ FAMILIES = (
         frozenset({Kind.FILE_PATH}),
         lead=1,
     ),
-    Family("user_agent", (r"(?:Mozilla|Opera)/\d+\.\d+ ",), parse_user_agent, frozenset({Kind.USER_AGENT})),
+    Family("user_agent", (r"(?:Mozilla|Opera)/\d+\.\d+ ",), parse_user_agent, frozenset({Kind.USER_AGENT}), caseless=True),
 )
