@@ -32,7 +32,8 @@ def byte_view(text: str) -> bytes:
     """One byte per character of ``text``, between two newlines, so that
     triggers that need a character before or after also fire at the edges.
     Offsets into the view are one more than offsets into ``text``."""
-    return b"\n" + text.encode("latin-1", errors=_ERROR_HANDLER) + b"\n"
+    # A no-break space separates words like a space does.
+    return b"\n" + text.encode("latin-1", errors=_ERROR_HANDLER).replace(b"\xa0", b" ") + b"\n"
 
 
 class Scanner:

@@ -127,8 +127,8 @@ _WILDCARDS = "*?"
 
 def _extension_tail(text: str, pos: int, words: list[tuple[int, int]]) -> int:
     """A file name with spaces ends at the first word with an extension ("my evil file.exe")."""
-    for _, b in words:
-        if _EXTENSION.search(text, 0, b):
+    for a, b in words:
+        if _EXTENSION.search(text, a, b):
             return b
     return pos
 

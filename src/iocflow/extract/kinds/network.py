@@ -243,6 +243,7 @@ _EMAIL = re.compile(
     r"([A-Za-z0-9._%+'-]++)@(?:\[(\d{1,3}(?:\.\d{1,3}){3}|IPv6:[0-9A-Fa-f:.]{2,45})\]|([\w-]++(?:\.[\w-]++)*+))"
 )
 _XMPP_MARKERS = ("jabber", "xmpp")
+_PLACEHOLDER_TLD = re.compile(r"\.[A-Za-z]{2,8}$")
 
 
 _LOCAL_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+'-"
@@ -275,17 +276,24 @@ def parse_email(text: str, trigger_end: int) -> list[Candidate]:
             Candidate(Kind.EMAIL, f"{local}@[{shown}]", s, m.end(), HIGH, "e-mail address with an IP literal"),
             Candidate(ip[0], ip[1], ip_start, m.end(2), HIGH, "address of an e-mail", parent=Kind.EMAIL),
         ]
-    found = valid_domain(m.group(3))
+    host = m.group(3)
+    found = valid_domain(host)
     if found is None or found[1] != 0:
         return []
     domain, _, length = found
     end = at + 1 + length
+    address_domain, confidence = domain, HIGH
+    extra = _PLACEHOLDER_TLD.match(host, length)
+    if extra is not None:
+        # "user@example[.]com[.]tld": a twice-defanged address keeps its last label
+        address_domain, confidence = domain + extra.group().lower(), MEDIUM
+        end += len(extra.group())
     is_xmpp = any(marker in domain for marker in _XMPP_MARKERS)
     kind = Kind.XMPP if is_xmpp else Kind.EMAIL
     reason = "address at an XMPP server" if is_xmpp else "e-mail address with a public-suffix domain"
     return [
-        Candidate(kind, f"{local}@{domain}", s, end, HIGH, reason),
-        Candidate(Kind.DOMAIN, domain, at + 1, end, HIGH, f"domain of an {kind.value} address", parent=kind),
+        Candidate(kind, f"{local}@{address_domain}", s, end, confidence, reason),
+        Candidate(Kind.DOMAIN, domain, at + 1, at + 1 + length, HIGH, f"domain of an {kind.value} address", parent=kind),
     ]
 
 
@@ -321,8 +329,8 @@ def _ip_value(host: str) -> tuple[Kind, str] | None:
 
 def parse_ipv4(text: str, start: int) -> list[Candidate]:
     before = char_before(text, start)
-    if before and (before.isdigit() or before == "."):
-        return []  # inside a longer dotted number such as 1.1.1.1.1 or .18.12.15.14
+    if before.isdigit() or (before == "." and char_before(text, start - 1) != "."):
+        return []  # inside a longer dotted number such as 1.1.1.1.1 or .18.12.15.14 (an ellipsis is fine)
     m = _IPV4.match(text, start)
     if m is None:
         return []
@@ -330,16 +338,14 @@ def parse_ipv4(text: str, start: int) -> list[Candidate]:
     after = char_at(text, ip_end)
     if after.isdigit() or (after == "." and char_at(text, ip_end + 1).isalnum()):
         return []
-    if after.isalpha() or after == "_":
-        return []
     v = _ipv4_value(m.groups()[:4])
     if v is None:
         return []
     value, padded = v
-    if before.isalpha() and before not in "vV":
-        return []
     if _VERSION_BEFORE.search(text, max(0, start - 10), start):
         confidence, reason = LOW, "dotted quad after a version marker: likely a version number"
+    elif before.isalpha() or after.isalpha() or before == "_" or after == "_":
+        confidence, reason = MEDIUM, "IPv4 address glued to a word"
     elif padded:
         confidence, reason = MEDIUM, "IPv4 address written with leading zeros"
     else:
@@ -372,7 +378,7 @@ _IPV6_CHARS = "0123456789abcdefABCDEF:"
 def parse_ipv6(text: str, trigger_end: int) -> list[Candidate]:
     start = run_start(text, trigger_end, _IPV6_CHARS, 40)
     before = char_before(text, start)
-    if before.isalnum() or before in "_:.@":
+    if before.isalnum() or before in "_:@" or (before == "." and char_before(text, start - 1) != "."):
         return []
     m = _IPV6.match(text, start)
     if m is None:
@@ -463,7 +469,16 @@ _HOSTCH = r"[\w\x80-\xff-]"
 FAMILIES = (
     Family("url", (r"[A-Za-z][A-Za-z0-9+\-]{0,15}://",), parse_url, frozenset({Kind.URL, Kind.DOMAIN, Kind.IPV4, Kind.IPV6, Kind.SOCKET_ADDRESS})),
     # Anchored on the character before the first label, so a dotted run fires once, not once per dot.
-    Family("domain", (r"[^\w\x80-\xff.\-]" + _HOSTCH + r"+\.[A-Za-z_\x80-\xff][\w\x80-\xff\-]",), parse_domain, frozenset({Kind.DOMAIN, Kind.URL}), lead=1),
+    Family(
+        "domain",
+        (
+            r"[^\w\x80-\xff.\-]" + _HOSTCH + r"+\.[A-Za-z_\x80-\xff]",
+            r"[^\w\x80-\xff.\-]" + _HOSTCH + r"+(?:\.[0-9\-]" + _HOSTCH + r"*)+\.[A-Za-z_\x80-\xff]",  # mail.163.com
+        ),
+        parse_domain,
+        frozenset({Kind.DOMAIN, Kind.URL}),
+        lead=1,
+    ),
     Family("email", (r"@[\w\x80-\xff\[\-]",), parse_email, frozenset({Kind.EMAIL, Kind.XMPP, Kind.DOMAIN, Kind.IPV4}), som=False),
     Family("ipv4", (r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d",), parse_ipv4, frozenset({Kind.IPV4, Kind.IPV4_CIDR, Kind.SOCKET_ADDRESS})),
     Family("ipv6", (r"::", r"[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:"), parse_ipv6, frozenset({Kind.IPV6, Kind.IPV6_CIDR}), som=False),
