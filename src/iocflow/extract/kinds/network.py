@@ -113,6 +113,16 @@ def _strip_script_prefix(start: int, token: str) -> tuple[int, str]:
     return start, token
 
 
+_DOMAIN_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-."
+
+
+def parse_domain_from_tail(text: str, trigger_end: int) -> list[Candidate]:
+    start = run_start(text, trigger_end - 2, _DOMAIN_CHARS, 253)
+    while text.startswith(".", start):
+        start += 1
+    return parse_domain(text, start)
+
+
 # ---------------------------------------------------------------- URLs
 
 _SCHEME_URL = re.compile(r"[A-Za-z][A-Za-z0-9+-]{0,15}+://[^\s<>\"'`{}|\\^\x00-\x1f\x7f]*+")
@@ -469,16 +479,9 @@ _HOSTCH = r"[\w\x80-\xff-]"
 FAMILIES = (
     Family("url", (r"[A-Za-z][A-Za-z0-9+\-]{0,15}://",), parse_url, frozenset({Kind.URL, Kind.DOMAIN, Kind.IPV4, Kind.IPV6, Kind.SOCKET_ADDRESS})),
     # Anchored on the character before the first label, so a dotted run fires once, not once per dot.
-    Family(
-        "domain",
-        (
-            r"[^\w\x80-\xff.\-]" + _HOSTCH + r"+\.[A-Za-z_\x80-\xff]",
-            r"[^\w\x80-\xff.\-]" + _HOSTCH + r"+(?:\.[0-9\-]" + _HOSTCH + r"*)+\.[A-Za-z_\x80-\xff]",  # mail.163.com
-        ),
-        parse_domain,
-        frozenset({Kind.DOMAIN, Kind.URL}),
-        lead=1,
-    ),
+    Family("domain", (r"[^\w\x80-\xff.\-]" + _HOSTCH + r"+\.[A-Za-z_\x80-\xff]",), parse_domain, frozenset({Kind.DOMAIN, Kind.URL}), lead=1),
+    # "mail.163.com": a label after the first dot starts with a digit; found from its end.
+    Family("domain_digit_label", (r"\.[0-9\-][\w\x80-\xff\-]*\.[A-Za-z_\x80-\xff]",), parse_domain_from_tail, frozenset({Kind.DOMAIN, Kind.URL}), som=False),
     Family("email", (r"@[\w\x80-\xff\[\-]",), parse_email, frozenset({Kind.EMAIL, Kind.XMPP, Kind.DOMAIN, Kind.IPV4}), som=False),
     Family("ipv4", (r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d",), parse_ipv4, frozenset({Kind.IPV4, Kind.IPV4_CIDR, Kind.SOCKET_ADDRESS})),
     Family("ipv6", (r"::", r"[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:"), parse_ipv6, frozenset({Kind.IPV6, Kind.IPV6_CIDR}), som=False),
