@@ -113,7 +113,7 @@ def parse_registry(text: str, start: int) -> list[Candidate]:
 
 # ---------------------------------------------------------------- file paths
 
-_WIN_ROOT = re.compile(r"[A-Za-z]:\\\\?|%[A-Za-z_][\w()]{0,30}%\\\\?|\\\\\\\\[\w.$-]+\\\\?")
+_WIN_ROOT = re.compile(r"[A-Za-z]:\\\\?|%[A-Za-z_][\w()]{0,30}%\\\\?|\\\\[\w.$-]+\\\\?")
 _WIN_SEGMENT = re.compile(r"(?:" + _PLACEHOLDER + r"|[^\\/:*?\"<>|\s,;])++")
 _UNIX_START = re.compile(r"~/|(?:\.\.?/)++|/(?=[A-Za-z0-9_])")
 _UNIX_SEGMENT = re.compile(r"[\w.@%+=:{}$~-]++")
@@ -167,7 +167,8 @@ def parse_windows_path(text: str, start: int) -> list[Candidate]:
     if len(raw) <= len(m.group()):
         return []
     end = start + len(raw)
-    return [Candidate(Kind.FILE_PATH, raw.replace("\\\\", "\\"), start, end, HIGH, "Windows path")]
+    value = raw.replace("\\\\", "\\") if len(sep) == 2 else raw  # "C:\\\\Windows" as escaped in code or JSON
+    return [Candidate(Kind.FILE_PATH, value, start, end, HIGH, "Windows path")]
 
 
 def parse_unix_path(text: str, start: int) -> list[Candidate]:

@@ -84,7 +84,8 @@ _ANALYTICS = re.compile(r"UA-(\d{4,10})-(\d{1,4})(?!\d)|G-[A-Z0-9]{10}(?![\w-])"
 
 
 def parse_google(text: str, start: int) -> list[Candidate]:
-    if word_char(char_before(text, start)) or char_before(text, start) == "-":
+    before = char_before(text, start)
+    if word_char(before) or (before == "-" and text[max(0, start - 3) : start] != "ca-"):
         return []
     m = _ADSENSE.match(text, start)
     if m is not None:

@@ -72,6 +72,8 @@ def parse_domain(text: str, start: int) -> list[Candidate]:
     if m is None:
         return []
     token = m.group()
+    if before == "%" and token[:2].isalnum() and all(c in "0123456789abcdefABCDEF" for c in token[:2]):
+        start, token = start + 2, token[2:]  # "%2Fevil.com" in a URL-encoded query: "%2F" is a slash
     if not token.isascii():
         start, token = _strip_script_prefix(start, token)
     found = valid_domain(token)
@@ -310,7 +312,7 @@ def parse_email(text: str, trigger_end: int) -> list[Candidate]:
 # ---------------------------------------------------------------- IPv4, CIDR, sockets
 
 _IPV4 = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2})(?!\d)|:(\d{1,5})(?!\d))?")
-_VERSION_BEFORE = re.compile(r"(?:version|ver\.?|build|release|v)\s*[:=]?\s*$", re.IGNORECASE)
+_VERSION_BEFORE = re.compile(r"\b(?:version|ver\.?|build|release|v)\s*[:=]?\s*$", re.IGNORECASE)
 
 
 def _ipv4_value(octets: tuple[str, ...]) -> tuple[str, bool] | None:
