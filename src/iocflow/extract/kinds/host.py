@@ -154,7 +154,7 @@ def _walk_segments(text: str, pos: int, sep: str, segment: re.Pattern[str], tail
 
 def parse_windows_path(text: str, start: int) -> list[Candidate]:
     before = char_before(text, start)
-    if word_char(before) or before in "\\/":
+    if word_char(before) or before in "\\/:":
         return []
     m = _WIN_ROOT.match(text, start)
     if m is None:
@@ -232,7 +232,7 @@ FAMILIES = (
         frozenset({Kind.REGISTRY_KEY}),
         caseless=True,
     ),
-    Family("windows_path", (r"[A-Za-z]:\\[^\\\s]", r"%[A-Za-z_][\w()]{0,30}%\\", r"\\\\[\w.$-]+\\"), parse_windows_path, frozenset({Kind.FILE_PATH})),
+    Family("windows_path", (r"[A-Za-z]:\\\\?[^\\\s]", r"%[A-Za-z_][\w()]{0,30}%\\", r"\\\\[\w.$-]+\\"), parse_windows_path, frozenset({Kind.FILE_PATH})),
     Family(
         "unix_path",
         (r"[\s\"'`(=\[<>:,;](?:~/|(?:\.\.?/)+|/(?:" + "|".join(sorted(_UNIX_ROOTS)) + r")/)[\w.@%+=:{}$~-]",),
