@@ -36,6 +36,7 @@ CONTAINERS = frozenset(
      Kind.REGISTRY_KEY, Kind.USER_AGENT, Kind.ETHEREUM}
 )
 _NOTHING: frozenset[Kind] = frozenset()
+_KIND_NAMES = frozenset(k.value for k in Kind)
 
 
 @functools.cache
@@ -80,6 +81,7 @@ def _candidates(clean: str) -> list[Candidate]:
     scanner = _scanner()
     families = scanner.families
     finder = scanner.finder_of
+    primary = [finder.get(Kind(f.name)) == i if f.name in _KIND_NAMES else False for i, f in enumerate(families)]
     consumed = [-1] * len(families)
     # (start, family) -> end, for hosts already read as part of a URL or address
     covered: dict[tuple[int, int], int] = {}
@@ -94,7 +96,10 @@ def _candidates(clean: str) -> list[Candidate]:
         found = families[index].parse(clean, start)
         if found:
             out.extend(found)
-            consumed[index] = max(c.end for c in found)
+            # A family named after a kind resumes after its own indicator, not after a
+            # larger one it built: "foo.com/x?q=bar.com" still yields bar.com.
+            own = [c.end for c in found if c.kind.value == families[index].name] if primary[index] else []
+            consumed[index] = max(own or [c.end for c in found])
             for c in found:
                 if c.parent is not None and c.kind in finder:
                     covered[(c.start, finder[c.kind])] = c.end

@@ -91,7 +91,7 @@ def parse_ssdeep(text: str, start: int) -> list[Candidate]:
 FAMILIES = (
     Family(
         "hex_hash",
-        (r"[^0-9A-Za-z][0-9A-Fa-f]{32}",),
+        (r"[^0-9A-Za-z][0-9A-Fa-f]{32}", r"0[xX][0-9A-Fa-f]{32}"),
         parse_hex_hash,
         frozenset({Kind.MD5, Kind.SHA1, Kind.SHA256, Kind.SHA512, Kind.JARM, Kind.IMPHASH, Kind.AUTHENTIHASH, Kind.JA3}),
         som=False,

@@ -79,13 +79,14 @@ def parse_tlp(text: str, start: int) -> list[Candidate]:
     return [Candidate(Kind.TLP, f"TLP:{m.group(1).upper()}", start, m.end(), HIGH, "Traffic Light Protocol label")]
 
 
-_ADSENSE = re.compile(r"(?:ca-)?pub-(\d{16})(?!\d)")
-_ANALYTICS = re.compile(r"UA-(\d{4,10})-(\d{1,4})(?!\d)|G-[A-Z0-9]{10}(?![\w-])")
+# One case throughout ("pub-", "PUB-", "UA-", "ua-"); mixed case is not an ID.
+_ADSENSE = re.compile(r"(?:ca-|CA-)?(?:pub|PUB)-(\d{16})(?!\d)")
+_ANALYTICS = re.compile(r"(?:UA|ua)-(\d{4,10})-(\d{1,4})(?!\d)|G-[A-Z0-9]{10}(?![\w-])")
 
 
 def parse_google(text: str, start: int) -> list[Candidate]:
     before = char_before(text, start)
-    if word_char(before) or (before == "-" and text[max(0, start - 3) : start] != "ca-"):
+    if word_char(before) or (before == "-" and text[max(0, start - 3) : start].lower() != "ca-"):
         return []
     m = _ADSENSE.match(text, start)
     if m is not None:
@@ -109,5 +110,5 @@ FAMILIES = (
     Family("cve", (r"cve[\-_ ]?\d{4}[\-_ ]?\d{4}",), parse_cve, frozenset({Kind.CVE}), caseless=True),
     Family("attack", (r"(?:TA|T|M)\d{4}",), parse_attack, frozenset({Kind.ATTACK_TECHNIQUE, Kind.ATTACK_TACTIC, Kind.ATTACK_MITIGATION}), caseless=True),
     Family("tlp", (r"tlp ?[:_ \-]? ?(?:amber|clear|white|green|red)",), parse_tlp, frozenset({Kind.TLP}), caseless=True),
-    Family("google", (r"pub-\d{16}", r"UA-\d{4,10}-\d", r"G-[A-Z0-9]{10}"), parse_google, frozenset({Kind.GOOGLE_ADSENSE, Kind.GOOGLE_ANALYTICS})),
+    Family("google", (r"(?:pub|PUB)-\d{16}", r"(?:UA|ua)-\d{4,10}-\d", r"G-[A-Z0-9]{10}"), parse_google, frozenset({Kind.GOOGLE_ADSENSE, Kind.GOOGLE_ANALYTICS})),
 )

@@ -72,7 +72,8 @@ def parse_domain(text: str, start: int) -> list[Candidate]:
     if m is None:
         return []
     token = m.group()
-    if before == "%" and token[:2].isalnum() and all(c in "0123456789abcdefABCDEF" for c in token[:2]):
+    escaped = before == "%" and not char_before(text, start - 1).isspace() and start > 1
+    if escaped and all(c in "0123456789abcdefABCDEF" for c in token[:2]):
         start, token = start + 2, token[2:]  # "%2Fevil.com" in a URL-encoded query: "%2F" is a slash
     if not token.isascii():
         start, token = _strip_script_prefix(start, token)
@@ -289,6 +290,8 @@ def parse_email(text: str, trigger_end: int) -> list[Candidate]:
             Candidate(ip[0], ip[1], ip_start, m.end(2), HIGH, "address of an e-mail", parent=Kind.EMAIL),
         ]
     host = m.group(3)
+    if not host.isascii():
+        host = _strip_script_prefix(0, host)[1]
     found = valid_domain(host)
     if found is None or found[1] != 0:
         return []
