@@ -105,6 +105,8 @@ def parse_registry(text: str, start: int) -> list[Candidate]:
         break
     if end == m.end():
         return []
+    if text.startswith(sep, end) and not word_char(char_at(text, end + len(sep))):
+        end += len(sep)  # "...\\Run\\": a trailing backslash names the key itself, as RegEdit shows it
     raw = text[start:end].rstrip(".")
     end = start + len(raw)
     value = m.group(1) + m.group(2) + "\\" + raw[m.end() - start :].replace("\\\\", "\\")
