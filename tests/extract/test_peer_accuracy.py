@@ -104,3 +104,8 @@ def test_peer_accuracy(peer: str) -> None:
     scores, report = score_peer(peer)
     print("\n".join(report))
     assert scores["f1"] >= MIN_F1, report[0]
+
+
+if __name__ == "__main__":
+    for name in sys.argv[1:] or PEERS:
+        print("\n".join(score_peer(name)[1]), end="\n\n")

@@ -86,10 +86,13 @@ def _candidates(clean: str) -> list[Candidate]:
     # (start, family) -> end, for hosts already read as part of a URL or address
     covered: dict[tuple[int, int], int] = {}
     out: list[Candidate] = []
-    for hit in scanner.scan(clean):
-        start, index = hit
-        if start < consumed[index]:
-            continue  # inside a token this family already read
+    locators = [f.locate for f in families]
+    for pos, index in scanner.scan(clean):
+        locate = locators[index]
+        start = locate(clean, pos) if locate is not None else pos
+        if start is None or start < consumed[index]:
+            continue  # a false alarm, or inside a token this family already read
+        hit = (start, index)
         if hit in covered:
             consumed[index] = covered[hit]
             continue

@@ -34,6 +34,7 @@ class Candidate(NamedTuple):
 
 
 Parser = Callable[[str, int], Sequence[Candidate]]
+Locator = Callable[[str, int], "int | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +47,12 @@ class Family:
     a trigger matches before the indicator itself starts (a trigger such as
     ``[^0-9A-Za-z][0-9a-f]{32}`` anchors a hex run at its true start).
 
-    Start-of-match tracking costs Hyperscan time on triggers that open with a
-    character class, so a family can set ``som=False``: its parser is then
-    given the offset where the trigger match *ended* and finds the start
-    itself (a bounded look back, e.g. from an ``@`` to the local part).
+    Start-of-match tracking (Hyperscan's SOM) costs two thirds of the scan,
+    so families report where a trigger match *ended* (``som=False``, the
+    default) and find the start with a bounded look back: ``locate(text, end)``
+    returns it (or None for a false alarm) before ``parse(text, start)`` runs;
+    without a locator the parser itself is given the end. Only triggers that
+    are hard to read backwards keep ``som=True``.
     """
 
     name: str
@@ -58,7 +61,8 @@ class Family:
     kinds: frozenset[Kind]
     caseless: bool = False
     lead: int = 0
-    som: bool = True
+    som: bool = False
+    locate: Locator | None = None
 
 
 def word_char(ch: str) -> bool:
@@ -82,3 +86,20 @@ def run_start(text: str, pos: int, chars: str, limit: int) -> int:
     """Start of the run of ``chars`` that ends at ``pos`` (looking back at most ``limit``)."""
     window = text[max(0, pos - limit) : pos]
     return pos - (len(window) - len(window.rstrip(chars)))
+
+
+def rfind_word(text: str, end: int, words: tuple[str, ...], window: int) -> int | None:
+    """Start of the last of ``words`` (lower-case) in the ``window`` characters before ``end``."""
+    lo = max(0, end - window)
+    chunk = text[lo:end].lower()
+    best = max(chunk.rfind(w) for w in words)
+    return lo + best if best != -1 else None
+
+
+def fixed_width(width: int) -> Locator:
+    """Locator for a trigger of fixed width that starts where the indicator starts."""
+
+    def locate(text: str, end: int) -> int:
+        return end - width
+
+    return locate

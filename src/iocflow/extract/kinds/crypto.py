@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from iocflow.extract.kinds.base import HIGH, Candidate, Family, char_at, char_before, word_char
+from iocflow.extract.kinds.base import HIGH, Candidate, Family, char_at, char_before, run_start, word_char
 from iocflow.extract.keccak import keccak256
 from iocflow.extract.model import Kind
 
@@ -153,9 +153,23 @@ def parse_ethereum(text: str, start: int) -> list[Candidate]:
     return [Candidate(Kind.ETHEREUM, "0x" + body.lower(), start, m.end(), HIGH, reason)]
 
 
+def _locate_base58(text: str, end: int) -> int:
+    """Start of the base58 run that the trigger's terminating character closes."""
+    return run_start(text, end - 1, _B58_ALPHABET, 110)
+
+
+def _locate_bitcoin(text: str, end: int) -> int:
+    if text[end - 14 : end - 11] in ("bc1", "BC1"):
+        return end - 14
+    return _locate_base58(text, end)
+
+
 _B58 = "[1-9A-HJ-NP-Za-km-z]"
 FAMILIES = (
-    Family("bitcoin", (f"[13]{_B58}{{25,34}}[^0-9A-Za-z]", r"(?:bc1|BC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{11}"), parse_bitcoin, frozenset({Kind.BITCOIN})),
-    Family("monero", (f"[48]{_B58}{{94}}[^0-9A-Za-z]", f"[48]{_B58}{{105}}[^0-9A-Za-z]"), parse_monero, frozenset({Kind.MONERO})),
-    Family("ethereum", (r"0x[0-9a-fA-F]{40}[^0-9A-Za-z]",), parse_ethereum, frozenset({Kind.ETHEREUM})),
+    Family("bitcoin", (f"[13]{_B58}{{25,34}}[^0-9A-Za-z]", r"(?:bc1|BC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{11}"), parse_bitcoin,
+           frozenset({Kind.BITCOIN}), locate=_locate_bitcoin),
+    Family("monero", (f"[48]{_B58}{{94}}[^0-9A-Za-z]", f"[48]{_B58}{{105}}[^0-9A-Za-z]"), parse_monero, frozenset({Kind.MONERO}),
+           locate=_locate_base58),
+    Family("ethereum", (r"0x[0-9a-fA-F]{40}[^0-9A-Za-z]",), parse_ethereum, frozenset({Kind.ETHEREUM}),
+           locate=lambda text, end: end - 43),
 )

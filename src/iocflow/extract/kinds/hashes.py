@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from iocflow.extract.kinds.base import HIGH, MEDIUM, Candidate, Family, char_at, char_before
+from iocflow.extract.kinds.base import HIGH, MEDIUM, Candidate, Family, char_at, char_before, run_start
 from iocflow.extract.model import Kind
 
 _HEX_RUN = re.compile(r"[0-9A-Fa-f]++")
@@ -88,13 +88,26 @@ def parse_ssdeep(text: str, start: int) -> list[Candidate]:
     return [Candidate(Kind.SSDEEP, value, start, end, HIGH, "ssdeep fuzzy hash with a valid block size")]
 
 
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+"
+
+
+def _locate_ssdeep(text: str, end: int) -> int | None:
+    """From the end of "<block>:<hash>:<3 chars>" back to the block size."""
+    colon = end - 4
+    if text[colon : colon + 1] != ":":
+        return None
+    first = run_start(text, colon, _B64, 128)
+    if text[first - 1 : first] != ":":
+        return None
+    return run_start(text, first - 1, "0123456789", 10)
+
+
 FAMILIES = (
     Family(
         "hex_hash",
         (r"[^0-9A-Za-z][0-9A-Fa-f]{32}", r"0[xX][0-9A-Fa-f]{32}"),
         parse_hex_hash,
         frozenset({Kind.MD5, Kind.SHA1, Kind.SHA256, Kind.SHA512, Kind.JARM, Kind.IMPHASH, Kind.AUTHENTIHASH, Kind.JA3}),
-        som=False,
     ),
-    Family("ssdeep", (r"\d{1,10}:[A-Za-z0-9/+]{3,}:[A-Za-z0-9/+]{3}",), parse_ssdeep, frozenset({Kind.SSDEEP})),
+    Family("ssdeep", (r"\d{1,10}:[A-Za-z0-9/+]{3,}:[A-Za-z0-9/+]{3}",), parse_ssdeep, frozenset({Kind.SSDEEP}), locate=_locate_ssdeep),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from iocflow.extract.kinds.base import HIGH, MEDIUM, Candidate, Family, char_at, char_before, word_char
+from iocflow.extract.kinds.base import HIGH, MEDIUM, Candidate, Family, char_at, char_before, rfind_word, word_char
 from iocflow.extract.model import Kind
 
 # Words that, after a space, end a registry key or path instead of continuing it.
@@ -226,6 +226,13 @@ def parse_user_agent(text: str, start: int) -> list[Candidate]:
     return [Candidate(Kind.USER_AGENT, text[start:end], start, end, HIGH, "HTTP User-Agent string")]
 
 
+def _locate_registry(text: str, end: int) -> int | None:
+    start = rfind_word(text, end, ("hk",), 32)
+    if start is not None and text[start - 1 : start] == "<":
+        start -= 1
+    return start
+
+
 FAMILIES = (
     Family(
         "registry",
@@ -233,14 +240,19 @@ FAMILIES = (
         parse_registry,
         frozenset({Kind.REGISTRY_KEY}),
         caseless=True,
+        locate=_locate_registry,
     ),
-    Family("windows_path", (r"[A-Za-z]:\\\\?[^\\\s]", r"%[A-Za-z_][\w()]{0,30}%\\", r"\\\\[\w.$-]+\\"), parse_windows_path, frozenset({Kind.FILE_PATH})),
+    # Paths are hard to read backwards (three root forms), so they keep start tracking.
+    Family("windows_path", (r"[A-Za-z]:\\\\?[^\\\s]", r"%[A-Za-z_][\w()]{0,30}%\\", r"\\\\[\w.$-]+\\"), parse_windows_path,
+           frozenset({Kind.FILE_PATH}), som=True),
     Family(
         "unix_path",
         (r"[\s\"'`(=\[<>:,;](?:~/|(?:\.\.?/)+|/(?:" + "|".join(sorted(_UNIX_ROOTS)) + r")/)[\w.@%+=:{}$~-]",),
         parse_unix_path,
         frozenset({Kind.FILE_PATH}),
         lead=1,
+        som=True,
     ),
-    Family("user_agent", (r"(?:Mozilla|Opera)/\d+\.\d+ ",), parse_user_agent, frozenset({Kind.USER_AGENT}), caseless=True),
+    Family("user_agent", (r"(?:Mozilla|Opera)/\d+\.\d+ ",), parse_user_agent, frozenset({Kind.USER_AGENT}), caseless=True,
+           locate=lambda text, end: rfind_word(text, end, ("mozilla/", "opera/"), 24)),
 )

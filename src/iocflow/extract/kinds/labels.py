@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from iocflow.extract import attack
-from iocflow.extract.kinds.base import HIGH, MEDIUM, Candidate, Family, char_at, char_before, word_char
+from iocflow.extract.kinds.base import HIGH, MEDIUM, Candidate, Family, char_at, char_before, rfind_word, word_char
 from iocflow.extract.model import Kind
 
 _CVE = re.compile(r"[Cc][Vv][Ee][-_ ]?(\d{4})[-_ ]?(\d{4,7})(?!\d)")
@@ -106,9 +106,25 @@ def parse_google(text: str, start: int) -> list[Candidate]:
     return [Candidate(Kind.GOOGLE_ANALYTICS, m.group(), start, m.end(), HIGH, "Google Analytics tracking ID")]
 
 
+def _locate_attack(text: str, end: int) -> int:
+    return end - 6 if text[end - 6 : end - 4].upper() == "TA" else end - 5
+
+
+def _locate_google(text: str, end: int) -> int | None:
+    if text[end - 20 : end - 17].lower() == "pub":
+        return end - 20
+    if text[end - 12 : end - 10] == "G-":
+        return end - 12
+    return rfind_word(text, end, ("ua-",), 18)
+
+
 FAMILIES = (
-    Family("cve", (r"cve[\-_ ]?\d{4}[\-_ ]?\d{4}",), parse_cve, frozenset({Kind.CVE}), caseless=True),
-    Family("attack", (r"(?:TA|T|M)\d{4}",), parse_attack, frozenset({Kind.ATTACK_TECHNIQUE, Kind.ATTACK_TACTIC, Kind.ATTACK_MITIGATION}), caseless=True),
-    Family("tlp", (r"tlp ?[:_ \-]? ?(?:amber|clear|white|green|red)",), parse_tlp, frozenset({Kind.TLP}), caseless=True),
-    Family("google", (r"(?:pub|PUB)-\d{16}", r"(?:UA|ua)-\d{4,10}-\d", r"G-[A-Z0-9]{10}"), parse_google, frozenset({Kind.GOOGLE_ADSENSE, Kind.GOOGLE_ANALYTICS})),
+    Family("cve", (r"cve[\-_ ]?\d{4}[\-_ ]?\d{4}",), parse_cve, frozenset({Kind.CVE}), caseless=True,
+           locate=lambda text, end: rfind_word(text, end, ("cve",), 16)),
+    Family("attack", (r"(?:TA|T|M)\d{4}",), parse_attack, frozenset({Kind.ATTACK_TECHNIQUE, Kind.ATTACK_TACTIC, Kind.ATTACK_MITIGATION}),
+           caseless=True, locate=_locate_attack),
+    Family("tlp", (r"tlp ?[:_ \-]? ?(?:amber|clear|white|green|red)",), parse_tlp, frozenset({Kind.TLP}), caseless=True,
+           locate=lambda text, end: rfind_word(text, end, ("tlp",), 16)),
+    Family("google", (r"(?:pub|PUB)-\d{16}", r"(?:UA|ua)-\d{4,10}-\d", r"G-[A-Z0-9]{10}"), parse_google,
+           frozenset({Kind.GOOGLE_ADSENSE, Kind.GOOGLE_ANALYTICS}), locate=_locate_google),
 )

@@ -480,17 +480,63 @@ def parse_asn(text: str, start: int) -> list[Candidate]:
 
 
 _HOSTCH = r"[\w\x80-\xff-]"
+_SCHEME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-"
+_ASCII_LABEL = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
+_IPV4_CHARS = "0123456789."
+
+
+def _locate_url(text: str, end: int) -> int | None:
+    sep = end - 3  # the trigger ends with "://"
+    start = run_start(text, sep, _SCHEME_CHARS, 16)
+    while start < sep and not text[start].isalpha():
+        start += 1
+    return start if start < sep else None
+
+
+def _locate_domain(text: str, end: int) -> int:
+    """Start of the first label before the dot at ``end - 2``, IDN letters included."""
+    i = run_start(text, end - 2, _ASCII_LABEL, 253)
+    while i > 0 and not text[i - 1].isascii() and text[i - 1].isalnum():
+        i = run_start(text, i - 1, _ASCII_LABEL, 253)
+    return i
+
+
+def _locate_ipv4(text: str, end: int) -> int:
+    start = run_start(text, end, _IPV4_CHARS, 20)
+    while text.startswith(".", start):
+        start += 1
+    return start
+
+
+def _locate_mac(text: str, end: int) -> int:
+    return end - 17 if text[end - 3] in ":-" else end - 14
+
+
+def _locate_asn(text: str, end: int) -> int | None:
+    i = end - 1  # the first digit
+    if text[i - 1 : i] == " ":
+        i -= 1
+    start = run_start(text, i, "ASNasn", 3)
+    return start if text[start:i].lower() in ("as", "asn") else None
+
+
 
 FAMILIES = (
-    Family("url", (r"[A-Za-z][A-Za-z0-9+\-]{0,15}://",), parse_url, frozenset({Kind.URL, Kind.DOMAIN, Kind.IPV4, Kind.IPV6, Kind.SOCKET_ADDRESS})),
+    Family("url", (r"[A-Za-z][A-Za-z0-9+\-]{0,15}://",), parse_url, frozenset({Kind.URL, Kind.DOMAIN, Kind.IPV4, Kind.IPV6, Kind.SOCKET_ADDRESS}), locate=_locate_url),
     # Anchored on the character before the first label, so a dotted run fires once, not once per dot.
-    Family("domain", (r"[^\w\x80-\xff.\-]" + _HOSTCH + r"+\.[A-Za-z_\x80-\xff]",), parse_domain, frozenset({Kind.DOMAIN, Kind.URL}), lead=1),
+    Family("domain", (r"[^\w\x80-\xff.\-]" + _HOSTCH + r"+\.[A-Za-z_\x80-\xff]",), parse_domain, frozenset({Kind.DOMAIN, Kind.URL}), locate=_locate_domain),
     # "mail.163.com": a label after the first dot starts with a digit; found from its end.
-    Family("domain_digit_label", (r"\.[0-9\-][\w\x80-\xff\-]*\.[A-Za-z_\x80-\xff]",), parse_domain_from_tail, frozenset({Kind.DOMAIN, Kind.URL}), som=False),
-    Family("email", (r"@[\w\x80-\xff\[\-]",), parse_email, frozenset({Kind.EMAIL, Kind.XMPP, Kind.DOMAIN, Kind.IPV4}), som=False),
-    Family("ipv4", (r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d",), parse_ipv4, frozenset({Kind.IPV4, Kind.IPV4_CIDR, Kind.SOCKET_ADDRESS})),
-    Family("ipv6", (r"::", r"[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:"), parse_ipv6, frozenset({Kind.IPV6, Kind.IPV6_CIDR}), som=False),
-    Family("mac", (r"[0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}",
-                   r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}"), parse_mac, frozenset({Kind.MAC})),
-    Family("asn", (r"(?:AS|ASN|asn|Asn) \d", r"(?i)asn?\d"), parse_asn, frozenset({Kind.ASN})),
+    Family("domain_digit_label", (r"\.[0-9\-][\w\x80-\xff\-]*\.[A-Za-z_\x80-\xff]",), parse_domain_from_tail, frozenset({Kind.DOMAIN, Kind.URL})),
+    Family("email", (r"@[\w\x80-\xff\[\-]",), parse_email, frozenset({Kind.EMAIL, Kind.XMPP, Kind.DOMAIN, Kind.IPV4})),
+    Family("ipv4", (r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d",), parse_ipv4, frozenset({Kind.IPV4, Kind.IPV4_CIDR, Kind.SOCKET_ADDRESS}), locate=_locate_ipv4),
+    Family("ipv6", (r"::", r"[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:"), parse_ipv6, frozenset({Kind.IPV6, Kind.IPV6_CIDR})),
+    Family(
+        "mac",
+        (r"[0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}",
+         r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}"),
+        parse_mac,
+        frozenset({Kind.MAC}),
+        locate=_locate_mac,
+    ),
+    Family("asn", (r"(?:AS|ASN|asn|Asn) \d", r"(?i)asn?\d"), parse_asn, frozenset({Kind.ASN}), locate=_locate_asn),
 )
