@@ -103,8 +103,9 @@ def refang_view(text: str) -> RefangedText:
         marker = text[start:end]
         if kind in ("dot", "at"):
             # Keep the word characters a spaced form ("example [.] com") matched around it.
-            lo = start + 1 if marker[1:2] == " " and marker[0] not in "[({" else start
-            hi = end - 1 if marker[-2:-1] == " " and marker[-1] not in "])}" else end
+            # "example [.] com": the spaces go too, but only with a word on both sides.
+            spaced = marker[1:2] == " " and marker[0] not in "[({" and marker[-2:-1] == " " and marker[-1] not in "])}"
+            lo, hi = (start + 1, end - 1) if spaced else (start + (marker[0] not in "[({") * 2, end - (marker[-1] not in "])}") * 2)
             edits.append((lo, hi, "." if kind == "dot" else "@"))
         elif kind == "bsdot":
             edits.append((start, end, "."))
@@ -160,8 +161,8 @@ def _spaced_edits(text: str, hit: int) -> tuple[list[tuple[int, int, str]], int]
         host = m.group("host")
         labels = _SPACED_DOT.split(host)
         done = m.end()
-        if not suffixes.is_public_suffix(labels[-1].lower()):
-            break
+        if not suffixes.is_public_suffix(labels[-1].lower()) or any(w.lower() in ("dot", "at") for w in labels[:-1]):
+            break  # "dot dot dot" is not a domain, even though .dot is a TLD
         base = m.start("host")
         for d in _SPACED_DOT.finditer(host):
             out.append((base + d.start(), base + d.end(), "."))

@@ -115,7 +115,7 @@ def parse_registry(text: str, start: int) -> list[Candidate]:
 
 # ---------------------------------------------------------------- file paths
 
-_WIN_ROOT = re.compile(r"[A-Za-z]:\\\\?|%[A-Za-z_][\w()]{0,30}%\\\\?|\\\\[\w.$-]+\\\\?")
+_WIN_ROOT = re.compile(r"[A-Za-z]:\\\\?|%[A-Za-z_][\w()]{0,30}%\\\\?|\\\\[\w.$-]+\\(?!\\)")
 _WIN_SEGMENT = re.compile(r"(?:" + _PLACEHOLDER + r"|[^\\/:*?\"<>|\s,;])++")
 _UNIX_START = re.compile(r"~/|(?:\.\.?/)++|/(?=[A-Za-z0-9_])")
 _UNIX_SEGMENT = re.compile(r"[\w.@%+=:{}$~-]++")
