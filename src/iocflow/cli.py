@@ -67,7 +67,7 @@ def extract_command(
     if "-" in sources:
         data = sys.stdin.buffer.read()
         try:
-            results.append(extract_text("-", document_text(data), kinds, not no_refang))
+            results.append(extract_text("-", document_text(data), kinds, not no_refang, min_confidence))
         except IocflowError as exc:
             results.append(DocumentResult("-", error=f"-: {exc}"))
     files = list(expand_paths(p for p in sources if p != "-"))
@@ -81,9 +81,12 @@ def extract_command(
             console=err, transient=True,
         ) as progress:
             task = progress.add_task("extracting", total=len(files))
-            results += extract_files(files, types=kinds, refang=not no_refang, workers=workers, on_done=lambda _: progress.advance(task))
+            results += extract_files(
+                files, types=kinds, refang=not no_refang, floor=min_confidence, workers=workers,
+                on_done=lambda _: progress.advance(task),
+            )
     else:
-        results += extract_files(files, types=kinds, refang=not no_refang)
+        results += extract_files(files, types=kinds, refang=not no_refang, floor=min_confidence)
     failed = [r for r in results if r.error]
     for r in failed:
         err.print(f"[red]error:[/red] {r.error}")

@@ -73,3 +73,10 @@ def test_bundled_sample_report_extracts() -> None:
     assert "CVE-2023-23397" in data["cves"]
     assert "HKCU\\Volatile Environment" in data["registry_key_paths"]
     assert "setup.exe" not in data["domains"]
+
+
+def test_min_confidence_low_includes_file_name_like_domains() -> None:
+    default = json.loads(runner.invoke(app, ["extract", "-"], input="run main.py now").stdout)
+    assert default["domains"] == []
+    low = json.loads(runner.invoke(app, ["extract", "-", "--min-confidence", "low"], input="run main.py now").stdout)
+    assert low["domains"] == ["main.py"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from iocflow.exceptions import ExtractError
 from iocflow.extract.engine import extract, parse_types
-from iocflow.extract.model import Indicator, Kind
+from iocflow.extract.model import Confidence, Indicator, Kind
 from iocflow.extract.readers import read_path
 
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules"})
@@ -45,17 +45,22 @@ def expand_paths(paths: Iterable[str | Path]) -> Iterator[Path]:
             yield path
 
 
-def extract_document(path: Path, types: frozenset[Kind] | None = None, refang: bool = True) -> DocumentResult:
+def extract_document(
+    path: Path, types: frozenset[Kind] | None = None, refang: bool = True, floor: Confidence = Confidence.MEDIUM
+) -> DocumentResult:
     try:
         text = read_path(path)
     except ExtractError as exc:
         return DocumentResult(str(path), error=str(exc))
-    return extract_text(str(path), text, types, refang)
+    return extract_text(str(path), text, types, refang, floor)
 
 
-def extract_text(source: str, text: str, types: frozenset[Kind] | None = None, refang: bool = True) -> DocumentResult:
+def extract_text(
+    source: str, text: str, types: frozenset[Kind] | None = None, refang: bool = True, floor: Confidence = Confidence.MEDIUM
+) -> DocumentResult:
+    """Distinct indicators (all confidences) and the ioc-finder view (at or above ``floor``)."""
     found = extract(text, types=types, refang=refang)
-    return DocumentResult(source, tuple(found.unique()), size=len(text), ioc_finder=found.to_ioc_finder())
+    return DocumentResult(source, tuple(found.unique()), size=len(text), ioc_finder=found.to_ioc_finder(min_confidence=floor))
 
 
 def extract_files(
@@ -63,6 +68,7 @@ def extract_files(
     *,
     types: Iterable[Kind | str] | None = None,
     refang: bool = True,
+    floor: Confidence = Confidence.MEDIUM,
     workers: int = 1,
     on_done: Callable[[DocumentResult], None] | None = None,
 ) -> list[DocumentResult]:
@@ -72,13 +78,14 @@ def extract_files(
     results: list[DocumentResult] = []
     if workers <= 1 or len(files) <= 1:
         for path in files:
-            result = extract_document(path, kinds, refang)
+            result = extract_document(path, kinds, refang, floor)
             results.append(result)
             if on_done:
                 on_done(result)
         return results
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for result in pool.map(extract_document, files, [kinds] * len(files), [refang] * len(files), chunksize=4):
+        n = len(files)
+        for result in pool.map(extract_document, files, [kinds] * n, [refang] * n, [floor] * n, chunksize=4):
             results.append(result)
             if on_done:
                 on_done(result)

@@ -63,11 +63,6 @@ _ICS: tuple[tuple[str, Kind], ...] = (
 
 _COMPLETE_KEY = "email_addresses_complete"
 
-IOC_FINDER_KEYS: tuple[str, ...] = (
-    *(k for k, _ in _FLAT), *(k for k, _, _ in _ATTACK), *(k for k, _ in _TAIL)
-)
-EXTRA_KEYS: tuple[str, ...] = (*(k for k, _ in _EXTRA), _ICS_KEY)
-
 
 # ioc-finder reports these as written (refanged), not in a canonical form:
 # "2001:0DB8::1" stays so, and so does a checksummed Ethereum address.
@@ -135,15 +130,3 @@ def merge_ioc_finder(results: Iterable[dict[str, object]]) -> dict[str, object]:
             else:
                 merged[key] = list(dict.fromkeys([*target, *value]))  # type: ignore[misc]
     return merged
-
-
-def ioc_finder_values(result: dict[str, object]) -> list[str]:
-    """Every value in an ioc-finder-shaped dict, flattened (for counting and tests)."""
-    found: list[str] = []
-    for value in result.values():
-        if isinstance(value, dict):
-            for inner in value.values():
-                found.extend(inner)
-        else:
-            found.extend(value)  # type: ignore[arg-type]
-    return found

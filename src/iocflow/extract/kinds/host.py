@@ -8,6 +8,7 @@ does is decided by the words that follow, never by backtracking.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from iocflow.extract.kinds.base import HIGH, MEDIUM, Candidate, Family, char_at, char_before, rfind_word, word_char
 from iocflow.extract.model import Kind
@@ -77,6 +78,10 @@ _REG_ROOT = re.compile(
 _REG_SECTION = re.compile(r"(?:" + _PLACEHOLDER + r"|[\w.{}()$&#@%~+*=!\[\]-])++")
 
 
+def _next_key_starts(text: str, word_start: int) -> bool:
+    return _REG_ROOT.match(text, word_start) is not None
+
+
 def parse_registry(text: str, start: int) -> list[Candidate]:
     if word_char(char_before(text, start)):
         return []
@@ -84,25 +89,7 @@ def parse_registry(text: str, start: int) -> list[Candidate]:
     if m is None:
         return []
     sep = m.group(3)
-    pos = end = m.end()
-    while True:
-        sec = _REG_SECTION.match(text, pos)
-        if sec is None:
-            break
-        pos = end = sec.end()
-        words, joined = _space_chain(text, pos, sep)
-        for i, (a, _) in enumerate(words):
-            if _REG_ROOT.match(text, a):  # the next key starts here
-                words, joined = words[:i], False
-                break
-        if joined:
-            pos = end = words[-1][1] if words else pos + 1
-        elif words:
-            pos = end = _capitalised_tail(text, pos, words)
-        if text.startswith(sep, pos) and _REG_SECTION.match(text, pos + len(sep)):
-            pos += len(sep)
-            continue
-        break
+    end = _walk_segments(text, m.end(), sep, _REG_SECTION, _capitalised_tail, stop=_next_key_starts)
     if end == m.end():
         return []
     if text.startswith(sep, end) and not word_char(char_at(text, end + len(sep))):
@@ -135,8 +122,18 @@ def _extension_tail(text: str, pos: int, words: list[tuple[int, int]]) -> int:
     return pos
 
 
-def _walk_segments(text: str, pos: int, sep: str, segment: re.Pattern[str], tail) -> int:  # type: ignore[no-untyped-def]
-    """End of a path made of ``segment``s joined by ``sep`` (spaces handled as above)."""
+Tail = Callable[[str, int, list[tuple[int, int]]], int]
+
+
+def _walk_segments(
+    text: str, pos: int, sep: str, segment: re.Pattern[str], tail: Tail, stop: Callable[[str, int], bool] | None = None
+) -> int:
+    """End of a path made of ``segment``s joined by ``sep``.
+
+    Space-joined words continue a segment when a separator follows them
+    (``_space_chain``); otherwise ``tail`` decides how many end the path.
+    ``stop`` cuts the words where something new begins (a second registry key).
+    """
     end = pos
     while True:
         seg = segment.match(text, pos)
@@ -144,6 +141,11 @@ def _walk_segments(text: str, pos: int, sep: str, segment: re.Pattern[str], tail
             return end
         pos = end = seg.end()
         words, joined = _space_chain(text, pos, sep)
+        if stop is not None:
+            for i, (a, _) in enumerate(words):
+                if stop(text, a):
+                    words, joined = words[:i], False
+                    break
         if joined:
             pos = end = words[-1][1] if words else pos + 1
         elif words:
