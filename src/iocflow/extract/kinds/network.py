@@ -130,9 +130,10 @@ def parse_domain_from_tail(text: str, trigger_end: int) -> list[Candidate]:
 
 _SCHEME_URL = re.compile(r"[A-Za-z][A-Za-z0-9+-]{0,15}+://[^\s<>\"'`{}|\\^\x00-\x1f\x7f]*+")
 _URL_REST = re.compile(r"[^\s<>\"'`{}|\\^\x00-\x1f\x7f]*+")
-_PATH_CHAR = re.compile(r"[\w~%!$&*+=;:@,?#().\[\]-]")
-_URL_CUTS = ("](", "&quot;", "&gt;", "&lt;", "&#34;", "&#39;", "\u201d", "\u2019")
+# Where a URL runs on into Markdown ("](") or escaped markup, and the commas to look at.
+_URL_CUT = re.compile(r"\]\(|&(?:quot|gt|lt|#34|#39);|[\u201d\u2019,]")
 _TRAILING_JUNK = ".,;:!?*'~_"
+_TRIM_LAST = frozenset(_TRAILING_JUNK + ")]}")
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 KNOWN_SCHEMES = frozenset(
     {"http", "https", "ftp", "ftps", "sftp", "tftp", "ws", "wss", "smb", "file", "ssh", "telnet",
@@ -141,17 +142,21 @@ KNOWN_SCHEMES = frozenset(
 )
 
 
+_KNOWN_SCHEME_REASON = {s: f"{s} URL with a valid host" for s in KNOWN_SCHEMES}
+
+
 def trim_url(url: str) -> str:
     """Cut a URL where it runs on into markup, Markdown or sentence punctuation."""
-    for cut in _URL_CUTS:
-        i = url.find(cut)
-        if i != -1:
-            url = url[:i]
-    comma = url.find(",")
-    if comma != -1:
+    for m in _URL_CUT.finditer(url):
+        if m.group() != ",":
+            url = url[: m.start()]
+            break
         query = url.find("?")
-        if query == -1 or comma < query:  # a comma in a path ends the URL; in a query it is data
-            url = url[:comma]
+        if query == -1 or m.start() < query:  # a comma in a path ends the URL; in a query it is data
+            url = url[: m.start()]
+            break
+    if url[-1:] not in _TRIM_LAST:
+        return url
     while url:
         last = url[-1]
         if last in _TRAILING_JUNK:
@@ -233,7 +238,7 @@ def parse_url(text: str, start: int) -> list[Candidate]:
     if not host_ok:
         confidence, reason = LOW, "URL whose host is neither a public domain nor an IP address"
     elif scheme in KNOWN_SCHEMES:
-        confidence, reason = HIGH, f"{scheme} URL with a valid host"
+        confidence, reason = HIGH, _KNOWN_SCHEME_REASON.get(scheme) or f"{scheme} URL with a valid host"
     else:
         confidence, reason = MEDIUM, f"URL with an uncommon scheme ({scheme})"
     value = _normalise_url(url, sep, host_start, host_end)
