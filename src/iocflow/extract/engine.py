@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from iocflow.exceptions import ExtractError
 from iocflow.extract.kinds import FAMILIES
-from iocflow.extract.kinds.base import Candidate
+from iocflow.extract.kinds.base import Candidate, Rejected
 from iocflow.extract.model import Kind
 from iocflow.extract.refang import RefangedText, refang_view
 from iocflow.extract.result import Extraction
@@ -88,6 +88,8 @@ def _candidates(clean: str) -> list[Candidate]:
     out: list[Candidate] = []
     locators = [f.locate for f in families]
     for pos, index in scanner.scan(clean):
+        if pos < consumed[index]:
+            continue  # a start is never after its trigger's end: skip before locating
         locate = locators[index]
         start = locate(clean, pos) if locate is not None else pos
         if start is None or start < consumed[index]:
@@ -97,6 +99,9 @@ def _candidates(clean: str) -> list[Candidate]:
             consumed[index] = covered[hit]
             continue
         found = families[index].parse(clean, start)
+        if isinstance(found, Rejected):
+            consumed[index] = found.until
+            continue
         if found:
             out.extend(found)
             # A family named after a kind resumes after its own indicator, not after a

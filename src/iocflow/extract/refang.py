@@ -103,9 +103,15 @@ def refang_view(text: str) -> RefangedText:
         marker = text[start:end]
         if kind in ("dot", "at"):
             # Keep the word characters a spaced form ("example [.] com") matched around it.
-            # "example [.] com": the spaces go too, but only with a word on both sides.
-            spaced = marker[1:2] == " " and marker[0] not in "[({" and marker[-2:-1] == " " and marker[-1] not in "])}"
-            lo, hi = (start + 1, end - 1) if spaced else (start + (marker[0] not in "[({") * 2, end - (marker[-1] not in "])}") * 2)
+            # "example [.] com", "a[.] b": the spaces go too, but only with a word on both sides.
+            left_spaced = marker[0] not in "[({"
+            right_spaced = marker[-1] not in "])}"
+            left_word = left_spaced or (start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"))
+            right_word = right_spaced or (end < len(text) and (text[end].isalnum() or text[end] == "_"))
+            if left_word and right_word:
+                lo, hi = start + left_spaced, end - right_spaced
+            else:
+                lo, hi = start + 2 * left_spaced, end - 2 * right_spaced
             edits.append((lo, hi, "." if kind == "dot" else "@"))
         elif kind == "bsdot":
             edits.append((start, end, "."))

@@ -33,6 +33,23 @@ class Candidate(NamedTuple):
     parent: Kind | None = None
 
 
+class Rejected(tuple):  # type: ignore[type-arg]
+    """No indicator here, and none of this family's before ``until``.
+
+    Returned by a parser that read a whole run (a dotted number such as
+    1.1.1.1.1…, a hex-and-colon run) and found it is not an indicator, so the
+    engine skips the run's other trigger hits instead of re-reading it once
+    per hit: this keeps wall-to-wall near-matches as cheap as prose.
+    """
+
+    until: int
+
+    def __new__(cls, until: int) -> "Rejected":
+        obj = super().__new__(cls)
+        obj.until = until
+        return obj
+
+
 Parser = Callable[[str, int], Sequence[Candidate]]
 Locator = Callable[[str, int], "int | None"]
 

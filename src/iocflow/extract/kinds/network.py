@@ -12,7 +12,7 @@ import ipaddress
 import re
 
 from iocflow.extract import suffixes
-from iocflow.extract.kinds.base import HIGH, LOW, MEDIUM, Candidate, Family, char_at, char_before, run_start
+from iocflow.extract.kinds.base import HIGH, LOW, MEDIUM, Candidate, Family, Rejected, char_at, char_before, run_start
 from iocflow.extract.model import Kind
 
 # ---------------------------------------------------------------- domains
@@ -114,16 +114,6 @@ def _strip_script_prefix(start: int, token: str) -> tuple[int, str]:
             j += 1
         token = f"{head}.{last[:j]}"
     return start, token
-
-
-_DOMAIN_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-."
-
-
-def parse_domain_from_tail(text: str, trigger_end: int) -> list[Candidate]:
-    start = run_start(text, trigger_end - 2, _DOMAIN_CHARS, 253)
-    while text.startswith(".", start):
-        start += 1
-    return parse_domain(text, start)
 
 
 # ---------------------------------------------------------------- URLs
@@ -268,7 +258,9 @@ _LOCAL_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._
 
 
 def parse_email(text: str, trigger_end: int) -> list[Candidate]:
-    at = trigger_end - 2  # the trigger is "@" and the first character of the domain
+    at = text.rfind("@", max(0, trigger_end - 320), trigger_end)
+    if at == -1:
+        return []
     start = run_start(text, at, _LOCAL_CHARS, 65)
     if start == at:
         return []
@@ -347,17 +339,21 @@ def _ip_value(host: str) -> tuple[Kind, str] | None:
     return (Kind.IPV4, v[0]) if v else None
 
 
+_DOTTED_RUN = re.compile(r"[\d.]*+")
+
+
 def parse_ipv4(text: str, start: int) -> list[Candidate]:
     before = char_before(text, start)
     if before.isdigit() or (before == "." and char_before(text, start - 1) != "."):
-        return []  # inside a longer dotted number such as 1.1.1.1.1 or .18.12.15.14 (an ellipsis is fine)
+        # inside a longer dotted number such as 1.1.1.1.1 or .18.12.15.14 (an ellipsis is fine)
+        return Rejected(_DOTTED_RUN.match(text, start).end())  # type: ignore[union-attr, return-value]
     m = _IPV4.match(text, start)
     if m is None:
         return []
     ip_end = m.end(4)
     after = char_at(text, ip_end)
     if after.isdigit() or (after == "." and char_at(text, ip_end + 1).isalnum()):
-        return []
+        return Rejected(_DOTTED_RUN.match(text, start).end())  # type: ignore[union-attr, return-value]
     v = _ipv4_value(m.groups()[:4])
     if v is None:
         return []
@@ -395,9 +391,17 @@ _IPV6 = re.compile(r"[0-9A-Fa-f:]++(?:\.\d{1,3}){0,3}+(?:%[\w.]{1,16}+)?(?:/(\d{
 _IPV6_CHARS = "0123456789abcdefABCDEF:"
 
 
+_IPV6_RUN = re.compile(r"[0-9A-Fa-f:.]*+")
+
+
 def parse_ipv6(text: str, trigger_end: int) -> list[Candidate]:
-    start = run_start(text, trigger_end, _IPV6_CHARS, 40)
+    last = trigger_end
+    while last > 0 and text[last - 1] not in _IPV6_CHARS:  # triggers may end on "/" or "]"
+        last -= 1
+    start = run_start(text, last, _IPV6_CHARS, 40)
     before = char_before(text, start)
+    if before in _IPV6_CHARS:  # a hex-and-colon run longer than any address
+        return Rejected(_IPV6_RUN.match(text, trigger_end).end())  # type: ignore[union-attr, return-value]
     if before.isalnum() or before in "_:@" or (before == "." and char_before(text, start - 1) != "."):
         return []
     m = _IPV6.match(text, start)
@@ -486,7 +490,7 @@ def parse_asn(text: str, start: int) -> list[Candidate]:
 
 _HOSTCH = r"[\w\x80-\xff-]"
 _SCHEME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-"
-_ASCII_LABEL = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
+_DOTTED_LABELS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-."
 _IPV4_CHARS = "0123456789."
 
 
@@ -499,10 +503,12 @@ def _locate_url(text: str, end: int) -> int | None:
 
 
 def _locate_domain(text: str, end: int) -> int:
-    """Start of the first label before the dot at ``end - 2``, IDN letters included."""
-    i = run_start(text, end - 2, _ASCII_LABEL, 253)
-    while i > 0 and not text[i - 1].isascii() and text[i - 1].isalnum():
-        i = run_start(text, i - 1, _ASCII_LABEL, 253)
+    """Start of the dotted run that ends two letters into ``end``'s label, IDN letters included."""
+    i = run_start(text, end - 2, _DOTTED_LABELS, 253)
+    while i > 0 and end - i < 253 and not text[i - 1].isascii() and text[i - 1].isalnum():
+        i = run_start(text, i - 1, _DOTTED_LABELS, 253)
+    while text.startswith(".", i):
+        i += 1
     return i
 
 
@@ -528,13 +534,24 @@ def _locate_asn(text: str, end: int) -> int | None:
 
 FAMILIES = (
     Family("url", (r"[A-Za-z][A-Za-z0-9+\-]{0,15}://",), parse_url, frozenset({Kind.URL, Kind.DOMAIN, Kind.IPV4, Kind.IPV6, Kind.SOCKET_ADDRESS}), locate=_locate_url),
-    # Anchored on the character before the first label, so a dotted run fires once, not once per dot.
-    Family("domain", (r"[^\w\x80-\xff.\-]" + _HOSTCH + r"+\.[A-Za-z_\x80-\xff]",), parse_domain, frozenset({Kind.DOMAIN, Kind.URL}), locate=_locate_domain),
-    # "mail.163.com": a label after the first dot starts with a digit; found from its end.
-    Family("domain_digit_label", (r"\.[0-9\-][\w\x80-\xff\-]*\.[A-Za-z_\x80-\xff]",), parse_domain_from_tail, frozenset({Kind.DOMAIN, Kind.URL})),
-    Family("email", (r"@[\w\x80-\xff\[\-]",), parse_email, frozenset({Kind.EMAIL, Kind.XMPP, Kind.DOMAIN, Kind.IPV4})),
-    Family("ipv4", (r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d",), parse_ipv4, frozenset({Kind.IPV4, Kind.IPV4_CIDR, Kind.SOCKET_ADDRESS}), locate=_locate_ipv4),
-    Family("ipv6", (r"::", r"[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:"), parse_ipv6, frozenset({Kind.IPV6, Kind.IPV6_CIDR})),
+    # A dotted run from its first label to a later label that opens with two letters (a TLD
+    # shape): fires for "mail.163.com" and "a.b.example.com", not for "1.2" or "a@a.a@a.a".
+    Family(
+        "domain",
+        (r"[^\w\x80-\xff.\-]" + _HOSTCH + r"+(?:\." + _HOSTCH + r"+)*\.[A-Za-z_\x80-\xff]{2}",),
+        parse_domain,
+        frozenset({Kind.DOMAIN, Kind.URL}),
+        locate=_locate_domain,
+    ),
+    # "@" then a dotted host with a two-letter label, or an IP literal.
+    Family("email", (r"@" + _HOSTCH + r"+(?:\." + _HOSTCH + r"+)*\.[\w\x80-\xff]{2}", r"@\["), parse_email,
+           frozenset({Kind.EMAIL, Kind.XMPP, Kind.DOMAIN, Kind.IPV4})),
+    # Anchored at the start of a dotted-number run (or after an ellipsis): "1.1.1.1.…" fires once.
+    Family("ipv4", (r"[^\d.]\d{1,3}\.\d{1,3}\.\d{1,3}\.\d", r"\.\.\d{1,3}\.\d{1,3}\.\d{1,3}\.\d"), parse_ipv4,
+           frozenset({Kind.IPV4, Kind.IPV4_CIDR, Kind.SOCKET_ADDRESS}), locate=_locate_ipv4),
+    # Anchored at the start of a hex-and-colon run: "1:1:1:…" fires once.
+    Family("ipv6", (r"[^0-9A-Fa-f:][0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{0,4}:", r"[^0-9A-Fa-f:]::[0-9A-Fa-f/\]]"), parse_ipv6,
+           frozenset({Kind.IPV6, Kind.IPV6_CIDR})),
     Family(
         "mac",
         (r"[0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}",
