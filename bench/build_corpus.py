@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_ATTACK = Path("/work/shared/data/attack")
+DEFAULT_ATTACK = Path(__file__).resolve().parents[2] / "shared" / "data" / "attack"  # ../shared beside the project
 DOMAINS = ["enterprise-attack", "mobile-attack", "ics-attack", "pre-attack"]
 # Bundles also included verbatim as STIX JSON text (a feed-like input; the
 # enterprise bundle is left out, it alone is 45 MB).

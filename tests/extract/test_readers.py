@@ -74,3 +74,21 @@ def test_broken_pdf_is_a_clear_error() -> None:
 def test_unreadable_path_is_an_extract_error(tmp_path) -> None:
     with pytest.raises(ExtractError, match="missing.txt"):
         read_path(tmp_path / "missing.txt")
+
+
+def test_public_surface_of_the_extractor_package() -> None:
+    """The package exports exactly its documented names, each presented as iocflow.extract's own."""
+    import iocflow.extract as pkg
+
+    assert sorted(pkg.__all__) == ["Confidence", "Extraction", "Indicator", "Kind", "Matrix", "extract", "refang"]
+    for name in pkg.__all__:
+        assert getattr(pkg, name).__module__ == "iocflow.extract"
+
+
+def test_extractor_imports_no_web_or_database_stack() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, iocflow.extract; print(sorted(m for m in ('fastapi','sqlalchemy','typer','httpx') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"
