@@ -81,7 +81,7 @@ def _candidates(clean: str) -> list[Candidate]:
     scanner = _scanner()
     families = scanner.families
     finder = scanner.finder_of
-    primary = [finder.get(Kind(f.name)) == i if f.name in _KIND_NAMES else False for i, f in enumerate(families)]
+    primary = [f.name in _KIND_NAMES for f in families]  # named after the kind it finds on its own
     consumed = [-1] * len(families)
     # (start, family) -> end, for hosts already read as part of a URL or address
     covered: dict[tuple[int, int], int] = {}
