@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from iocflow.exceptions import ExtractError
 from iocflow.extract.kinds import FAMILIES
 from iocflow.extract.kinds.base import Candidate, Rejected
+from iocflow.extract.kinds.network import authority_end
 from iocflow.extract.model import Kind
 from iocflow.extract.refang import RefangedText, refang_view
 from iocflow.extract.result import Extraction
@@ -124,15 +125,7 @@ def _whole_path_segment(url: Candidate, inner: Candidate) -> bool:
 
 def _after_host(url: Candidate, inner: Candidate) -> bool:
     """Whether ``inner`` lies in the URL's path, query or fragment."""
-    text = url.value
-    sep = text.find("://")
-    authority_start = sep + 3 if sep != -1 else 0
-    cut = len(text)
-    for ch in "/?#":
-        i = text.find(ch, authority_start)
-        if i != -1:
-            cut = min(cut, i)
-    return inner.start - url.start >= cut
+    return inner.start - url.start >= authority_end(url.value)
 
 
 def _resolve(candidates: list[Candidate]) -> list[Candidate]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import hyperscan
 
 from iocflow.extract import suffixes
-from iocflow.extract.scanner import byte_view
+from iocflow.extract.scanner import byte_view, compile_database
 
 # Defang markers, found by one Hyperscan pass (linear, no backtracking).
 # Each entry: pattern over the one-byte view, number of context characters
@@ -188,12 +188,9 @@ def _marker_scanner() -> _MarkerScanner:
 
 class _MarkerScanner:
     def __init__(self) -> None:
-        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._db.compile(
-            expressions=[p.encode("latin-1") for p, _, _ in _MARKERS],
-            ids=list(range(len(_MARKERS))),
-            elements=len(_MARKERS),
-            flags=[hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_CASELESS] * len(_MARKERS),
+        self._db = compile_database(
+            [p.encode("latin-1") for p, _, _ in _MARKERS],
+            [hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_CASELESS] * len(_MARKERS),
         )
 
     def scan(self, text: str) -> list[tuple[int, int, str]]:

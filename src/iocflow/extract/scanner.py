@@ -36,6 +36,13 @@ def byte_view(text: str) -> bytes:
     return b"\n" + text.encode("latin-1", errors=_ERROR_HANDLER).replace(b"\xa0", b" ") + b"\n"
 
 
+def compile_database(expressions: Sequence[bytes], flags: Sequence[int]) -> hyperscan.Database:
+    """A block-mode Hyperscan database; pattern ids are the expressions' positions."""
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    db.compile(expressions=list(expressions), ids=list(range(len(expressions))), elements=len(expressions), flags=list(flags))
+    return db
+
+
 class Scanner:
     """Compiled triggers for a fixed tuple of families."""
 
@@ -63,13 +70,7 @@ class Scanner:
         self.finder_of: dict[Kind, int] = {k: by_name[k.value] for k in Kind if k.value in by_name}
         self._shift = tuple(shift)
         self._som = tuple(som)
-        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._db.compile(
-            expressions=expressions,
-            ids=list(range(len(expressions))),
-            elements=len(expressions),
-            flags=flags,
-        )
+        self._db = compile_database(expressions, flags)
 
     def scan(self, text: str) -> list[tuple[int, int]]:
         """Sorted (offset, family index) pairs where a trigger fired.

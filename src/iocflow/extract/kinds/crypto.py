@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from iocflow.extract.kinds.base import HIGH, Candidate, Family, char_at, char_before, run_start, word_char
+from iocflow.extract.kinds.base import HIGH, Candidate, Family, char_at, char_before, fixed_width, run_start, word_char
 from iocflow.extract.keccak import keccak256
 from iocflow.extract.model import Kind
 
@@ -171,5 +171,5 @@ FAMILIES = (
     Family("monero", (f"[48]{_B58}{{94}}[^0-9A-Za-z]", f"[48]{_B58}{{105}}[^0-9A-Za-z]"), parse_monero, frozenset({Kind.MONERO}),
            locate=_locate_base58),
     Family("ethereum", (r"0x[0-9a-fA-F]{40}[^0-9A-Za-z]",), parse_ethereum, frozenset({Kind.ETHEREUM}),
-           locate=lambda text, end: end - 43),
+           locate=fixed_width(43)),
 )

@@ -20,7 +20,6 @@ from iocflow.extract.model import Kind
 _DOMAIN_RUN = re.compile(r"[\w-]++(?:\.[\w-]++)*+")
 _MAX_DOMAIN = 253
 _CODE_LABEL = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)*")
-_NOT_LABEL_BEFORE = frozenset("/\\")  # a name after a path separator is a file name
 
 
 @functools.lru_cache(maxsize=65536)
@@ -158,13 +157,21 @@ def trim_url(url: str) -> str:
     return url
 
 
-def _host_span(url: str, offset: int) -> tuple[int, int]:
-    """Start/end (relative to the URL) of the host in ``url``'s authority at ``offset``."""
+def authority_end(url: str) -> int:
+    """Where the authority (user info, host, port) of ``url`` ends: its first "/", "?" or "#"."""
+    sep = url.find("://")
+    offset = sep + 3 if sep != -1 else 0
     end = len(url)
-    for sep in "/?#":
-        i = url.find(sep, offset)
+    for ch in "/?#":
+        i = url.find(ch, offset)
         if i != -1 and i < end:
             end = i
+    return end
+
+
+def _host_span(url: str, offset: int) -> tuple[int, int]:
+    """Start/end (relative to the URL) of the host in ``url``'s authority at ``offset``."""
+    end = authority_end(url)
     at = url.rfind("@", offset, end)
     host_start = at + 1 if at != -1 else offset
     if url.startswith("[", host_start):
