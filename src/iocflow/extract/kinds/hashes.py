@@ -37,8 +37,18 @@ def _label_kind(text: str, start: int, kind: Kind) -> Kind:
     return labelled if kind is base else kind
 
 
-def parse_hex_hash(text: str, trigger_end: int) -> list[Candidate]:
-    start = trigger_end - 32  # the trigger is a non-alphanumeric then 32 hex digits
+_HEX_DIGITS = "0123456789abcdefABCDEF"
+_LONGEST = max(_BY_LENGTH)
+
+
+def _locate_hex_run(text: str, end: int) -> int | None:
+    """Start of the hex run that ends one character before ``end``; None if longer than any hash."""
+    run_end = end - 1  # the trigger ends with the character after the run
+    start = run_start(text, run_end, _HEX_DIGITS, _LONGEST + 1)
+    return start if run_end - start <= _LONGEST else None
+
+
+def parse_hex_hash(text: str, start: int) -> list[Candidate]:
     before = char_before(text, start)
     if before and (before.isalnum() or before == "_"):
         if not (before in "xX" and text[start - 2 : start - 1] == "0"):
@@ -105,9 +115,12 @@ def _locate_ssdeep(text: str, end: int) -> int | None:
 FAMILIES = (
     Family(
         "hex_hash",
-        (r"[^0-9A-Za-z][0-9A-Fa-f]{32}", r"0[xX][0-9A-Fa-f]{32}"),
+        # Anchored at the run's end: with the context class in front, Hyperscan ran this
+        # one trigger at a sixth of the speed of all the others together.
+        (r"[0-9A-Fa-f]{32}[^0-9A-Za-z]",),
         parse_hex_hash,
         frozenset({Kind.MD5, Kind.SHA1, Kind.SHA256, Kind.SHA512, Kind.JARM, Kind.IMPHASH, Kind.AUTHENTIHASH, Kind.JA3}),
+        locate=_locate_hex_run,
     ),
     Family("ssdeep", (r"\d{1,10}:[A-Za-z0-9/+]{3,}:[A-Za-z0-9/+]{3}",), parse_ssdeep, frozenset({Kind.SSDEEP}), locate=_locate_ssdeep),
 )
