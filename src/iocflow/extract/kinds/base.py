@@ -33,6 +33,11 @@ class Candidate(NamedTuple):
     parent: Kind | None = None
 
 
+def shifted(c: Candidate, offset: int) -> Candidate:
+    """``c`` moved ``offset`` characters on (a candidate read out of context, placed in the text)."""
+    return Candidate(c.kind, c.value, c.start + offset, c.end + offset, c.confidence, c.reason, c.matrices, c.parent)
+
+
 class Rejected(tuple):  # type: ignore[type-arg]
     """No indicator here, and none of this family's before ``until``.
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+from typing import NamedTuple
 
 from iocflow.extract import suffixes
-from iocflow.extract.kinds.base import HIGH, LOW, MEDIUM, Candidate, Family, Rejected, char_at, char_before, run_start
-from iocflow.extract.model import Kind
+from iocflow.extract.kinds.base import HIGH, LOW, MEDIUM, Candidate, Family, Rejected, char_at, char_before, run_start, shifted
+from iocflow.extract.model import Confidence, Kind
 
 # ---------------------------------------------------------------- domains
 
@@ -136,14 +137,16 @@ _KNOWN_SCHEME_REASON = {s: f"{s} URL with a valid host" for s in KNOWN_SCHEMES}
 
 def trim_url(url: str) -> str:
     """Cut a URL where it runs on into markup, Markdown or sentence punctuation."""
-    for m in _URL_CUT.finditer(url):
-        if m.group() != ",":
-            url = url[: m.start()]
+    cut = _URL_CUT.search(url)
+    while cut is not None:
+        if cut.group() != ",":
+            url = url[: cut.start()]
             break
         query = url.find("?")
-        if query == -1 or m.start() < query:  # a comma in a path ends the URL; in a query it is data
-            url = url[: m.start()]
+        if query == -1 or cut.start() < query:  # a comma in a path ends the URL; in a query it is data
+            url = url[: cut.start()]
             break
+        cut = _URL_CUT.search(url, cut.end())
     if url[-1:] not in _TRIM_LAST:
         return url
     while url:
@@ -219,27 +222,55 @@ def _normalise_url(url: str, scheme_len: int, host_start: int, host_end: int) ->
     return head + url[host_start:host_end].lower() + url[host_end:]
 
 
-def parse_url(text: str, start: int) -> list[Candidate]:
-    m = _SCHEME_URL.match(text, start)
-    if m is None:
-        return []
-    url = trim_url(m.group())
+class _UrlReading(NamedTuple):
+    """What a URL's own text says about it; offsets are relative to the URL's start."""
+
+    length: int
+    value: str
+    confidence: Confidence
+    reason: str
+    derived: tuple[Candidate, ...]
+
+
+def _read_url(raw: str) -> _UrlReading | None:
+    """Trim, split and validate one scheme URL (``raw`` is the whole match)."""
+    url = trim_url(raw)
     sep = url.find("://")
-    scheme = url[:sep].lower()
     if len(url) <= sep + 3:
-        return []
+        return None
+    scheme = url[:sep].lower()
     host_start, host_end = _host_span(url, sep + 3)
-    derived, host_ok = _host_candidates(url, start, host_start, host_end)
+    derived, host_ok = _host_candidates(url, 0, host_start, host_end)
     if scheme == "file":
         host_ok = True
     if not host_ok:
         confidence, reason = LOW, "URL whose host is neither a public domain nor an IP address"
     elif scheme in KNOWN_SCHEMES:
-        confidence, reason = HIGH, _KNOWN_SCHEME_REASON.get(scheme) or f"{scheme} URL with a valid host"
+        confidence, reason = HIGH, _KNOWN_SCHEME_REASON[scheme]
     else:
         confidence, reason = MEDIUM, f"URL with an uncommon scheme ({scheme})"
     value = _normalise_url(url, sep, host_start, host_end)
-    return [Candidate(Kind.URL, value, start, start + len(url), confidence, reason), *derived]
+    return _UrlReading(len(url), value, confidence, reason, tuple(derived))  # type: ignore[arg-type]
+
+
+# Reports cite the same URLs over and over (a reference list repeats its sources
+# in every section), and a URL's reading depends on its text alone, so short
+# URLs are read once per process. Long ones are not kept: they are rare, and
+# the cache should not hold megabytes of adversarial input.
+_read_short_url = functools.lru_cache(maxsize=16384)(_read_url)
+_CACHED_URL_LENGTH = 512
+
+
+def parse_url(text: str, start: int) -> list[Candidate]:
+    m = _SCHEME_URL.match(text, start)
+    if m is None:
+        return []
+    raw = m.group()
+    reading = (_read_short_url if len(raw) <= _CACHED_URL_LENGTH else _read_url)(raw)
+    if reading is None:
+        return []
+    url = Candidate(Kind.URL, reading.value, start, start + reading.length, reading.confidence, reading.reason)
+    return [url, *(shifted(c, start) for c in reading.derived)]
 
 
 def _schemeless_url(text: str, start: int, host_end: int) -> Candidate | None:
