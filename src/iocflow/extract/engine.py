@@ -82,36 +82,37 @@ def _candidates(clean: str) -> list[Candidate]:
     scanner = _scanner()
     families = scanner.families
     finder = scanner.finder_of
-    primary = [f.name in _KIND_NAMES for f in families]  # named after the kind it finds on its own
+    locators = [f.locate for f in families]
+    parsers = [f.parse for f in families]
+    # A family named after a kind resumes after its own indicator, not after a larger
+    # one it built: "foo.com/x?q=bar.com" still yields bar.com.
+    own_kind = [Kind(f.name) if f.name in _KIND_NAMES else None for f in families]
     consumed = [-1] * len(families)
     # (start, family) -> end, for hosts already read as part of a URL or address
     covered: dict[tuple[int, int], int] = {}
     out: list[Candidate] = []
-    locators = [f.locate for f in families]
     for pos, index in scanner.scan(clean):
         if pos < consumed[index]:
             continue  # a start is never after its trigger's end: skip before locating
         locate = locators[index]
-        start = locate(clean, pos) if locate is not None else pos
+        start = pos if locate is None else locate(clean, pos)
         if start is None or start < consumed[index]:
             continue  # a false alarm, or inside a token this family already read
-        hit = (start, index)
-        if hit in covered:
-            consumed[index] = covered[hit]
+        end = covered.pop((start, index), None)
+        if end is not None:
+            consumed[index] = end
             continue
-        found = families[index].parse(clean, start)
-        if isinstance(found, Rejected):
-            consumed[index] = found.until
+        found = parsers[index](clean, start)
+        if not found:
+            if isinstance(found, Rejected):
+                consumed[index] = found.until
             continue
-        if found:
-            out.extend(found)
-            # A family named after a kind resumes after its own indicator, not after a
-            # larger one it built: "foo.com/x?q=bar.com" still yields bar.com.
-            own = [c.end for c in found if c.kind.value == families[index].name] if primary[index] else []
-            consumed[index] = max(own or [c.end for c in found])
-            for c in found:
-                if c.parent is not None and c.kind in finder:
-                    covered[(c.start, finder[c.kind])] = c.end
+        out.extend(found)
+        own = own_kind[index]
+        consumed[index] = max([c.end for c in found if c.kind is own] or [c.end for c in found])
+        for c in found:
+            if c.parent is not None and c.kind in finder:
+                covered[(c.start, finder[c.kind])] = c.end
     return out
 
 
@@ -128,24 +129,38 @@ def _after_host(url: Candidate, inner: Candidate) -> bool:
     return inner.start - url.start >= authority_end(url.value)
 
 
+def _order(c: Candidate) -> tuple[int, int, bool]:
+    """Sort key: by start, the larger span first, a derived candidate before a stated one."""
+    return c.start, -c.end, c.parent is None
+
+
+def _already_kept(kept: list[Candidate], c: Candidate) -> bool:
+    """Whether ``kept`` has ``c``'s kind and span; kept is in start order, so only its tail can."""
+    for k in reversed(kept):
+        if k.start != c.start:
+            return False
+        if k.end == c.end and k.kind is c.kind:
+            return True
+    return False
+
+
 def _resolve(candidates: list[Candidate]) -> list[Candidate]:
     """Keep each span once and drop what is only part of a larger indicator."""
-    candidates.sort(key=lambda c: (c.start, -c.end, c.parent is None))
+    candidates.sort(key=_order)
     kept: list[Candidate] = []
-    seen: set[tuple[Kind, int, int]] = set()
     stack: list[Candidate] = []  # open containers, innermost last
     frontier = 0  # end of the furthest accepted top-level candidate
     for c in candidates:
         while stack and stack[-1].end <= c.start:
             stack.pop()
-        key = (c.kind, c.start, c.end)
-        if key in seen:
+        if kept and kept[-1].start == c.start and _already_kept(kept, c):
             continue
         if stack:
             top = stack[-1]
             if c.end > top.end:
                 continue  # straddles a container's edge
-            derived = c.parent is not None and any(s.kind is c.parent for s in stack)
+            parent = c.parent
+            derived = parent is not None and (top.kind is parent or any(s.kind is parent for s in stack))
             if not derived and c.kind not in NESTABLE.get(top.kind, _NOTHING):
                 continue
             if top.kind is Kind.URL and not derived:
@@ -157,10 +172,9 @@ def _resolve(candidates: list[Candidate]) -> list[Candidate]:
                 continue  # a path inside a URL is not a second URL
         elif c.start < frontier:
             continue  # overlaps an accepted indicator without being inside it
+        else:
+            frontier = c.end  # sorted by start, so nothing accepted before reaches further
         kept.append(c)
-        seen.add(key)
-        if not stack:
-            frontier = max(frontier, c.end)
         if c.kind in CONTAINERS:
             stack.append(c)
     return kept
