@@ -1,4 +1,4 @@
-"""The ``iocflow`` command line: a thin layer over the library."""
+"""``iocflow extract``: indicators out of files, folders and standard input."""
 
 from __future__ import annotations
 
@@ -15,16 +15,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from iocflow import __version__
+from iocflow.cli.common import err, fail
 from iocflow.exceptions import IocflowError
 from iocflow.extract.files import DocumentResult, expand_paths, extract_files, extract_text
 from iocflow.extract.engine import parse_types
 from iocflow.extract.ioc_finder import merge_ioc_finder
 from iocflow.extract.model import Confidence
 from iocflow.extract.readers import document_text
-
-app = typer.Typer(help="iocflow: extract, collect, serve and share indicators of compromise.", no_args_is_help=True)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 RECORD_FIELDS = ("source", "type", "value", "raw", "start", "end", "defanged", "confidence", "reason", "matrices", "parent")
 
@@ -36,18 +33,6 @@ class OutputFormat(str, Enum):
     table = "table"
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code)
-
-
-@app.command()
-def version() -> None:
-    """Print iocflow's version."""
-    typer.echo(__version__)
-
-
-@app.command("extract")
 def extract_command(
     paths: Annotated[list[str], typer.Argument(help="Files, folders (recursive) or - for standard input.")] = None,  # type: ignore[assignment]
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="json: ioc-finder shape; jsonl/csv: one record per indicator; table.")] = OutputFormat.json,
@@ -62,7 +47,7 @@ def extract_command(
     try:
         kinds = parse_types(types.split(",")) if types else None
     except IocflowError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     results: list[DocumentResult] = []
     if "-" in sources:
         data = sys.stdin.buffer.read()
@@ -139,11 +124,3 @@ def _table(results: list[DocumentResult], floor: Confidence) -> Table:
         cells = [str(row["type"]), str(row["value"]), str(row["confidence"]), "yes" if row["defanged"] else ""]
         table.add_row(*cells, *([str(row["source"])] if many else []))
     return table
-
-
-def main() -> None:  # pragma: no cover - console entry point
-    app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -1,0 +1,246 @@
+"""Feodo Tracker (abuse.ch): the botnet C2 IP blocklist, as JSON or CSV.
+
+Two documents are read, told apart by their content:
+
+* ``/downloads/ipblocklist.json``: a list of ``{"ip_address", "port", "status",
+  "hostname", "as_number", "as_name", "country", "first_seen", "last_online",
+  "malware"}``;
+* ``/downloads/ipblocklist.csv``: a ``#`` banner, the quoted header
+  ``"first_seen_utc","dst_ip","dst_port","c2_status","last_online","malware"``,
+  then one quoted row per C2.
+
+Mapping. Each row is two observations with the same details: the ``ipv4`` (or
+``ipv6``) address, and the ``socket_address`` ``ip:port`` the C2 listens on,
+so a firewall can block the address while a proxy or NDR rule can match the
+exact service. ``malware`` is the family Feodo names (``QakBot``, ``Emotet``);
+``threat_type`` is ``botnet_cc`` (ThreatFox's word for the same thing), and the
+tags are ``botnet_cc``, ``c2`` and the family, so the indicator can be filtered
+by them (the store keeps tags on the indicator, malware only on the sighting).
+``indicator_class`` is ``Malware``; severity is high (the feed's default):
+a listed address answered as a live botnet C2.
+
+``first_seen`` is ``first_seen``/``first_seen_utc`` (UTC). ``last_online`` is a
+date only; it is read as 00:00 UTC that day, which undersells it by up to a
+day but never puts it in the future, and it is raised to ``first_seen`` when
+the C2 was first seen later that same day.
+
+``status`` (online/offline) is not a tag: tags add up over time, so a C2 that
+went offline would keep ``online`` for ever. It goes to ``extra["status"]``;
+liveness is what ``last_seen`` and the store's expiry say. ``hostname`` is the
+address's reverse DNS name (a hoster's ``static.x.y.z.clients...``), not a
+domain the malware uses, so it is no indicator; it goes to ``extra`` with the
+AS number, AS name and country.
+
+A bad row is reported at its 1-based line in the CSV or its index (from 0)
+in the JSON list; a bad port, address or date rejects the whole row.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from iocflow.exceptions import FeedError
+from iocflow.ingest.feeds.base import FeedFormat, Fetch, clean_tags, parse_time
+from iocflow.ingest.report import Parsed
+from iocflow.ingest.values import identify
+from iocflow.store.records import Observation
+from iocflow.store.vocabulary import IndicatorType, Reliability, Reputation, Severity, SourceCategory
+
+_NAME = "feodo"
+_IP = frozenset({IndicatorType.IPV4, IndicatorType.IPV6})
+_SOCKET = frozenset({IndicatorType.SOCKET_ADDRESS})
+_THREAT_TYPE = "botnet_cc"
+#: The CSV's column names, as the JSON's keys.
+_CSV_KEYS = {
+    "first_seen_utc": "first_seen",
+    "dst_ip": "ip_address",
+    "dst_port": "port",
+    "c2_status": "status",
+    "last_online": "last_online",
+    "malware": "malware",
+}
+_REQUIRED_COLUMNS = frozenset({"dst_ip", "dst_port"})
+_EXTRA_KEYS = ("status", "hostname", "as_number", "as_name", "country")
+_MAX_SHOWN = 300
+
+
+def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
+    """Every C2 in a Feodo Tracker IP blocklist, JSON or CSV."""
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if not head:
+        raise FeedError("empty document", source=_NAME)
+    if head == b"<":
+        raise FeedError("an HTML page (an error or login page?), not a Feodo Tracker blocklist", source=_NAME)
+    if head in (b"[", b"{"):
+        return _parse_json(data)
+    return _parse_csv(data.decode("utf-8-sig", errors="replace"))
+
+
+# -- JSON -------------------------------------------------------------------------------------
+
+
+def _parse_json(data: bytes) -> Parsed:
+    doc = _load_json(data)
+    if not isinstance(doc, list):
+        raise FeedError("JSON that is not a list of C2 entries: not a Feodo Tracker blocklist", source=_NAME)
+    parsed = Parsed()
+    for index, item in enumerate(doc):
+        parsed.rows_read += 1
+        if not isinstance(item, dict):
+            parsed.reject("row is not a JSON object", line=index)
+            continue
+        _add(parsed, item, index)
+    return parsed
+
+
+def _load_json(data: bytes) -> object:
+    """The parsed document; a truncated or corrupt one fails as a whole (nothing of it is stored)."""
+    try:
+        return json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise FeedError(f"JSON that is not UTF-8 (byte {exc.start})", source=_NAME) from None
+    except json.JSONDecodeError as exc:
+        raise FeedError(f"not valid JSON, truncated or corrupt: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                        source=_NAME) from None
+    except RecursionError:
+        raise FeedError("JSON nested too deeply", source=_NAME) from None
+
+
+# -- CSV --------------------------------------------------------------------------------------
+
+
+def _parse_csv(text: str) -> Parsed:
+    parsed = Parsed()
+    columns: list[str] | None = None
+    for number, line in _lines(text):
+        if not line.strip() or line.startswith("#"):
+            continue
+        if columns is None:
+            # The first line that is not banner is the quoted header.
+            columns = _header(line)
+            if columns is None:
+                raise FeedError(f"line {number}: no '\"first_seen_utc\",\"dst_ip\",...' header: "
+                                "not a Feodo Tracker CSV blocklist", source=_NAME)
+            continue
+        parsed.rows_read += 1
+        try:
+            fields = _split(line)
+        except ValueError as exc:
+            parsed.reject(str(exc), line=number, value=line[:_MAX_SHOWN])
+            continue
+        if len(fields) != len(columns):
+            parsed.reject(f"expected {len(columns)} fields, got {len(fields)} (truncated or malformed row)",
+                          line=number, value=line[:_MAX_SHOWN])
+            continue
+        if "\ufffd" in line:
+            parsed.reject("row is not valid UTF-8", line=number, value=line[:_MAX_SHOWN])
+            continue
+        row = {_CSV_KEYS.get(name, name): value for name, value in zip(columns, fields, strict=True)}
+        _add(parsed, row, number)
+    if columns is None:
+        raise FeedError("no '\"first_seen_utc\",\"dst_ip\",...' header: not a Feodo Tracker CSV blocklist",
+                        source=_NAME)
+    return parsed
+
+
+def _lines(text: str) -> Iterator[tuple[int, str]]:
+    """(1-based number, line) with LF or CRLF removed."""
+    for number, line in enumerate(text.split("\n"), 1):
+        yield number, line.removesuffix("\r")
+
+
+def _split(line: str) -> list[str]:
+    """One CSV line's fields; ``ValueError`` for what the csv module refuses (a NUL byte)."""
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error as exc:
+        raise ValueError(f"not a CSV row: {exc}") from None
+
+
+def _header(line: str) -> list[str] | None:
+    try:
+        names = [name.strip().lower() for name in _split(line)]
+    except ValueError:
+        return None
+    return names if _REQUIRED_COLUMNS <= set(names) else None
+
+
+# -- one row ----------------------------------------------------------------------------------
+
+
+def _add(parsed: Parsed, row: Mapping[str, Any], line: int) -> None:
+    """The row's two observations, or its rejection with the reason."""
+    try:
+        parsed.observations.extend(_observations(row))
+    except ValueError as exc:
+        raw = row.get("ip_address")
+        parsed.reject(str(exc), line=line, value=str(raw)[:_MAX_SHOWN] if raw else None)
+
+
+def _observations(row: Mapping[str, Any]) -> tuple[Observation, Observation]:
+    raw_ip = row.get("ip_address")
+    if not isinstance(raw_ip, str) or not raw_ip.strip():
+        raise ValueError("missing ip_address")
+    try:
+        ip_type, ip = identify(raw_ip, _IP)
+    except ValueError as exc:
+        raise ValueError(f"ip_address: {exc}") from None
+    port = _port(row.get("port"))
+    host = f"[{ip}]" if ip_type is IndicatorType.IPV6 else ip
+    _, socket = identify(f"{host}:{port}", _SOCKET)
+    first = _time(row, "first_seen")
+    last = _time(row, "last_online")
+    if first is not None and last is not None and last < first:
+        last = first  # a date-only last_online on the day it was first seen
+    malware = _text(row.get("malware"))
+    tags = clean_tags([_THREAT_TYPE, "c2", *([malware] if malware else [])])
+    address = Observation(
+        ip_type,
+        ip,
+        first_seen=first,
+        last_seen=last,
+        tags=tags,
+        malware=malware,
+        threat_type=_THREAT_TYPE,
+        indicator_class="Malware",
+        extra={key: row[key] for key in _EXTRA_KEYS if row.get(key) not in (None, "")},
+    )
+    return address, replace(address, type=IndicatorType.SOCKET_ADDRESS, value=socket)
+
+
+def _port(raw: object) -> int:
+    text = str(raw).strip() if raw is not None and not isinstance(raw, bool) else ""
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
+        raise ValueError(f"port is not a TCP port: {raw!r}" if text else "missing port")
+    return int(text)
+
+
+def _time(row: Mapping[str, Any], name: str) -> datetime | None:
+    """The field as aware UTC; ``ValueError`` names the field."""
+    try:
+        return parse_time(row.get(name))
+    except ValueError:
+        raise ValueError(f"{name} is not a time: {row.get(name)!r}") from None
+
+
+def _text(raw: object) -> str | None:
+    text = str(raw).strip() if raw is not None else ""
+    return text or None
+
+
+FORMAT = FeedFormat(
+    name=_NAME,
+    title="Feodo Tracker botnet C2 IP blocklist (abuse.ch)",
+    parse=parse,
+    default_url="https://feodotracker.abuse.ch/downloads/ipblocklist.json",
+    category=SourceCategory.THREAT_INTEL,
+    reliability=Reliability.B,
+    reputation=Reputation.BAD,
+    severity=Severity.HIGH,
+    documentation="https://feodotracker.abuse.ch/blocklist/",
+)

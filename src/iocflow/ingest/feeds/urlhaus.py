@@ -1,0 +1,265 @@
+"""URLhaus (abuse.ch): URLs that serve malware, from its CSV dump or its JSON.
+
+Three documents are read, told apart by their content:
+
+* the CSV dump (``/downloads/csv_recent/``, ``csv_online``): a ``#`` banner
+  whose last line is the column header ``# id,dateadded,url,url_status,
+  last_online,threat,tags,urlhaus_link,reporter``, then one row per URL, every
+  field double-quoted, ``tags`` comma-separated inside its quotes;
+* the API's answer to ``POST /v1/urls/recent/``: ``{"query_status": "ok",
+  "urls": [{"id", "url", "url_status", "date_added", "threat", "tags", ...}]}``;
+* the JSON dump (``/downloads/json_recent/``): an object keyed by URLhaus id,
+  each value a list holding that URL's entry.
+
+Mapping. Each row is one ``url`` observation: ``first_seen`` is ``dateadded``
+(``date_added`` in the API), ``last_seen`` is ``last_online`` when the row has
+one, ``ref`` is the URLhaus id, ``reporter`` is kept. ``threat`` (today always
+``malware_download``) is ``threat_type`` and also a tag, because the store keeps
+tags on the indicator itself and ``threat_type`` only on the sighting. The
+feed's own tags are kept. ``malware`` stays empty: URLhaus tags mix families
+with file types, architectures and campaign labels (``elf``, ``mips``,
+``32-bit``, ``Mozi``), so no tag can be trusted to be the family.
+
+``url_status`` (online/offline/unknown) is not a tag: the store unions tags
+over time, so a URL that went offline would carry ``online`` and ``offline``
+for ever. It goes to ``extra["url_status"]`` with the URLhaus page
+(``extra["link"]``); whether the URL is still live is what ``last_seen`` and the
+store's expiry say. An offline URL is still reported: it served malware.
+
+The URL's host is not stored as an indicator of its own: many URLhaus URLs sit
+on compromised legitimate sites (a WordPress upload folder, a shared host, a
+cloud bucket), and listing the host would block the victim with the attacker.
+The host is still searchable inside the URL.
+
+A bad row is reported at its 1-based line in the CSV, its index (from 0) in
+the API's ``urls`` list, or its URLhaus id in the JSON dump.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from iocflow.exceptions import FeedError
+from iocflow.ingest.feeds.base import FeedFormat, Fetch, clean_tags, parse_time
+from iocflow.ingest.report import Parsed
+from iocflow.ingest.values import identify
+from iocflow.store.records import Observation
+from iocflow.store.vocabulary import IndicatorType, Reliability, Reputation, Severity, SourceCategory
+
+_NAME = "urlhaus"
+_URL = frozenset({IndicatorType.URL})
+#: Columns a CSV header must name; the others are read when present (older dumps had no ``last_online``).
+_REQUIRED_COLUMNS = frozenset({"id", "dateadded", "url"})
+#: What the API answers when nothing matched: an empty feed, not a failure.
+_NO_RESULTS = frozenset({"no_results", "no_result"})
+_MAX_SHOWN = 300
+
+
+def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
+    """Every URL in a URLhaus CSV dump, JSON dump or recent-URLs API answer."""
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if not head:
+        raise FeedError("empty document", source=_NAME)
+    if head == b"<":
+        raise FeedError("an HTML page (an error or login page?), not a URLhaus feed", source=_NAME)
+    if head in (b"{", b"["):
+        return _parse_json(data)
+    return _parse_csv(data.decode("utf-8-sig", errors="replace"))
+
+
+# -- CSV dump ---------------------------------------------------------------------------------
+
+
+def _parse_csv(text: str) -> Parsed:
+    parsed = Parsed()
+    columns: list[str] | None = None
+    for number, line in _lines(text):
+        if not line.strip():
+            continue
+        if line.startswith("#"):
+            # The header is the banner's last comment line; any other comment is prose.
+            names = _header(line[1:])
+            columns = names or columns
+            continue
+        if columns is None:
+            raise FeedError(f"line {number}: a data row before the '# id,dateadded,url,...' header", source=_NAME)
+        parsed.rows_read += 1
+        try:
+            fields = _split(line)
+        except ValueError as exc:
+            parsed.reject(str(exc), line=number, value=line[:_MAX_SHOWN])
+            continue
+        if len(fields) != len(columns):
+            parsed.reject(f"expected {len(columns)} fields, got {len(fields)} (truncated or malformed row)",
+                          line=number, value=line[:_MAX_SHOWN])
+            continue
+        if "\ufffd" in line:
+            parsed.reject("row is not valid UTF-8", line=number, value=line[:_MAX_SHOWN])
+            continue
+        row = dict(zip(columns, fields, strict=True))
+        _add(parsed, row, row.get("id"), number)
+    if columns is None:
+        raise FeedError("no '# id,dateadded,url,...' header: not a URLhaus CSV dump", source=_NAME)
+    return parsed
+
+
+def _lines(text: str) -> Iterator[tuple[int, str]]:
+    """(1-based number, line) with LF or CRLF removed; ``splitlines`` would also split on U+2028 inside a URL."""
+    for number, line in enumerate(text.split("\n"), 1):
+        yield number, line.removesuffix("\r")
+
+
+def _split(line: str) -> list[str]:
+    """One CSV line's fields; ``ValueError`` for what the csv module refuses (a NUL byte)."""
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error as exc:
+        raise ValueError(f"not a CSV row: {exc}") from None
+
+
+def _header(text: str) -> list[str] | None:
+    """The column names, if this comment line is the dump's header."""
+    try:
+        names = [name.strip().lower() for name in _split(text.strip())]
+    except ValueError:
+        return None
+    return names if _REQUIRED_COLUMNS <= set(names) else None
+
+
+# -- JSON: API answer and dump ----------------------------------------------------------------
+
+
+def _parse_json(data: bytes) -> Parsed:
+    doc = _load_json(data)
+    if not isinstance(doc, dict):
+        raise FeedError("JSON that is neither the URLhaus API answer nor its JSON dump", source=_NAME)
+    if "query_status" in doc:
+        return _parse_api(doc)
+    return _parse_dump(doc)
+
+
+def _parse_api(doc: Mapping[str, Any]) -> Parsed:
+    parsed = Parsed()
+    status = doc.get("query_status")
+    if status in _NO_RESULTS:
+        return parsed
+    if status != "ok":
+        raise FeedError(f"the URLhaus API answered query_status {status!r}", source=_NAME)
+    urls = doc.get("urls")
+    if not isinstance(urls, list):
+        raise FeedError("the API answer has no 'urls' list", source=_NAME)
+    for index, item in enumerate(urls):
+        parsed.rows_read += 1
+        if not isinstance(item, dict):
+            parsed.reject("row is not a JSON object", line=index)
+            continue
+        _add(parsed, item, item.get("id"), index)
+    return parsed
+
+
+def _parse_dump(doc: Mapping[str, Any]) -> Parsed:
+    if doc and not any(key.isascii() and key.isdigit() for key in doc):
+        raise FeedError("a JSON object not keyed by URLhaus id: not a URLhaus JSON dump", source=_NAME)
+    parsed = Parsed()
+    for key, entries in doc.items():
+        line = int(key) if key.isascii() and key.isdigit() else None
+        if not isinstance(entries, list) or not entries:
+            parsed.rows_read += 1
+            parsed.reject(f"id {key!r}: expected a list of URL entries", line=line)
+            continue
+        for item in entries:
+            parsed.rows_read += 1
+            if not isinstance(item, dict):
+                parsed.reject(f"id {key!r}: entry is not a JSON object", line=line)
+                continue
+            _add(parsed, item, key, line)
+    return parsed
+
+
+def _load_json(data: bytes) -> object:
+    """The parsed document; a truncated or corrupt one fails as a whole (nothing of it is stored)."""
+    try:
+        return json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise FeedError(f"JSON that is not UTF-8 (byte {exc.start})", source=_NAME) from None
+    except json.JSONDecodeError as exc:
+        raise FeedError(f"not valid JSON, truncated or corrupt: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                        source=_NAME) from None
+    except RecursionError:
+        raise FeedError("JSON nested too deeply", source=_NAME) from None
+
+
+# -- one row ----------------------------------------------------------------------------------
+
+
+def _add(parsed: Parsed, row: Mapping[str, Any], ref: object, line: int | None) -> None:
+    """The row's observation, or its rejection with the reason."""
+    try:
+        parsed.observations.append(_observation(row, ref))
+    except ValueError as exc:
+        raw = row.get("url")
+        parsed.reject(str(exc), line=line, value=str(raw)[:_MAX_SHOWN] if raw else None)
+
+
+def _observation(row: Mapping[str, Any], ref: object) -> Observation:
+    raw = row.get("url")
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValueError("missing url")
+    try:
+        _, url = identify(raw, _URL)
+    except ValueError as exc:
+        raise ValueError(f"url: {exc}") from None
+    threat = _text(row.get("threat"))
+    tags = clean_tags(row.get("tags"))
+    if threat:
+        tags = clean_tags([*tags, threat])
+    extra: dict[str, object] = {}
+    if status := _text(row.get("url_status")):
+        extra["url_status"] = status
+    if link := _text(row.get("urlhaus_link") or row.get("urlhaus_reference")):
+        extra["link"] = link
+    return Observation(
+        IndicatorType.URL,
+        url,
+        first_seen=_time(row, "dateadded", "date_added"),
+        last_seen=_time(row, "last_online"),
+        tags=tags,
+        indicator_class="Malware",
+        threat_type=threat,
+        reporter=_text(row.get("reporter")),
+        ref=_text(ref),
+        extra=extra,
+    )
+
+
+def _time(row: Mapping[str, Any], *names: str) -> datetime | None:
+    """The first of ``names`` the row has, as aware UTC; ``ValueError`` names the field."""
+    for name in names:
+        if name in row:
+            try:
+                return parse_time(row[name])
+            except ValueError:
+                raise ValueError(f"{name} is not a time: {row[name]!r}") from None
+    return None
+
+
+def _text(raw: object) -> str | None:
+    text = str(raw).strip() if raw is not None else ""
+    return text or None
+
+
+FORMAT = FeedFormat(
+    name=_NAME,
+    title="URLhaus malware URLs (abuse.ch)",
+    parse=parse,
+    default_url="https://urlhaus.abuse.ch/downloads/csv_recent/",
+    category=SourceCategory.THREAT_INTEL,
+    reliability=Reliability.B,
+    reputation=Reputation.BAD,
+    severity=Severity.HIGH,
+    documentation="https://urlhaus.abuse.ch/api/",
+)

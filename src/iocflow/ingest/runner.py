@@ -1,0 +1,50 @@
+"""Storing what a source yielded, batch by batch, each batch one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from iocflow.ingest.report import IngestReport, Parsed
+from iocflow.store.records import Observation, Source
+from iocflow.store.store import Store
+
+#: Observations per transaction: big enough to amortise the per-batch queries, small enough to bound memory.
+BATCH_SIZE = 5000
+_MAX_ERRORS_KEPT = 1000
+
+
+def store_observations(
+    store: Store,
+    source: Source,
+    observations: Sequence[Observation],
+    report: IngestReport,
+    *,
+    now: datetime | None = None,
+    batch_size: int = BATCH_SIZE,
+    on_batch: Callable[[int], None] | None = None,
+) -> IngestReport:
+    """Write ``observations`` in batches and add the counts to ``report``."""
+    for start in range(0, len(observations), batch_size):
+        batch = observations[start : start + batch_size]
+        counts = store.record(source, batch, now=now)
+        report.new += counts.new
+        report.updated += counts.updated
+        report.unchanged += counts.unchanged
+        if on_batch is not None:
+            on_batch(len(batch))
+    return report
+
+
+def store_parsed(
+    store: Store,
+    source: Source,
+    parsed: Parsed,
+    *,
+    now: datetime | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> IngestReport:
+    """A parsed source into the store; its rejected rows are counted and listed, not stored."""
+    report = IngestReport(source.name, rows_read=parsed.rows_read, rejected=len(parsed.errors))
+    report.errors = [str(e) for e in parsed.errors[:_MAX_ERRORS_KEPT]]
+    return store_observations(store, source, parsed.observations, report, now=now, on_batch=on_batch)

@@ -1,0 +1,42 @@
+"""Checking and normalising one indicator value that a feed or a tool states.
+
+A feed row says "this is an indicator"; the extractor still decides whether it
+is a valid one and what its canonical form is, so a value ingested from a feed
+and the same value found in an article become the same indicator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from iocflow.extract import extract
+from iocflow.extract.model import Indicator
+from iocflow.store.vocabulary import IndicatorType, type_of_kind
+
+_MAX_VALUE = 8192
+
+
+def identify(value: str, allowed: Collection[IndicatorType] | None = None) -> tuple[IndicatorType, str]:
+    """The type and canonical value of ``value``, which must be one whole indicator.
+
+    ``allowed`` narrows the types it may be (a feed's column says "URL").
+    Defanged values are refanged. ``ValueError`` says why a value is refused.
+    """
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        raise ValueError("empty indicator value")
+    if len(text) > _MAX_VALUE:
+        raise ValueError(f"indicator value longer than {_MAX_VALUE} characters")
+    whole = [ind for ind in extract(text).indicators if ind.start == 0 and ind.end == len(text)]
+    for ind in sorted(whole, key=_preference):
+        kind = type_of_kind(ind.kind)
+        if allowed is None or kind in allowed:
+            return kind, ind.value
+    wanted = "/".join(sorted(t.value for t in allowed)) if allowed else "indicator"
+    found = ", ".join(sorted({type_of_kind(i.kind).value for i in whole}))
+    raise ValueError(f"not a valid {wanted}" + (f" (it is a {found})" if found else ""))
+
+
+def _preference(ind: Indicator) -> tuple[int, int]:
+    """Stated before derived, then more confident first."""
+    return (ind.parent is not None, -ind.confidence.rank)

@@ -1,0 +1,38 @@
+"""Runtime settings, read once from the environment (``IOCFLOW_*``) and passed down.
+
+One machine needs none of them: the store defaults to SQLite under ``./data``.
+Scaling out is settings only: point ``IOCFLOW_DATABASE_URL`` at PostgreSQL and
+``IOCFLOW_REDIS_URL`` at Redis, and run as many API workers as needed. The
+extractor never reads settings; layers that need one get it as an argument.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./data/iocflow.db"
+
+
+class Settings(BaseSettings):
+    """Everything an operator may configure, with the defaults of a one-machine install."""
+
+    model_config = SettingsConfigDict(env_prefix="IOCFLOW_", extra="ignore")
+
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the store.")
+    redis_url: str | None = Field(default=None, description="Redis URL for limits shared across API workers.")
+    http_timeout: float = Field(default=30.0, gt=0, description="Seconds before a feed download gives up.")
+    http_retries: int = Field(default=3, ge=0, description="Retries (with backoff) of a failed feed download.")
+    user_agent: str = Field(default="iocflow (+https://github.com/iocflow/iocflow)")
+    ttl_days: dict[str, int | None] = Field(
+        default_factory=dict,
+        description="Per-type expiry overrides in days, e.g. {\"ipv4\": 14}; null means never.",
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings (cached: the environment is read once)."""
+    return Settings()

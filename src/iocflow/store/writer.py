@@ -1,0 +1,356 @@
+"""Writing observations into the store: sightings first, then the indicators they summarise.
+
+``record`` is the only write path for indicators. It runs inside the caller's
+transaction (one batch = one transaction), so a failure leaves nothing of the
+batch behind. Per batch it issues a handful of set-based statements (select
+the existing rows by primary key, bulk insert, bulk update, one aggregate over
+the sightings), never one statement per observation, which is what keeps a
+million-row ingest fast on SQLite.
+
+Idempotency: a sighting's id is a function of (indicator, source, article), so
+re-reporting updates the same row; the indicator's summary is recomputed from
+its sightings. Re-ingesting the same data therefore moves only ``last_seen``
+(and the expiry that follows it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from iocflow.store import bulk, policy
+from iocflow.store.allowlist import Allowlist
+from iocflow.store.models import ArticleRow, IndicatorRow, SightingRow, SourceRow
+from iocflow.store.records import NEVER, Observation, Source, sighting_id
+from iocflow.store.vocabulary import Confidence, Reliability, Reputation, Severity
+
+_CHUNK = 500  # ids per IN (...) list: well under every driver's parameter limit
+#: Indicator columns whose change makes a re-report an update rather than a re-sighting.
+_TRACKED = (
+    "first_seen", "confidence", "severity", "reputation", "reliability", "tags", "industries", "techniques",
+    "indicator_class", "comment", "source_count", "sighting_count", "allowlisted", "allowlist_reason",
+)
+
+
+# The policy's orders, keyed by the stored strings (the summary runs once per indicator per batch).
+_SEVERITY_RANK = {s.value: s.rank for s in Severity}
+_REPUTATION_RANK = {r.value: r.rank for r in Reputation}
+_RELIABILITY_ORDER = {r.value: policy.reliability_order(r) for r in Reliability}
+_DEFAULT_SEVERITY = {r.value: policy.default_severity(r).value for r in Reputation}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class WriteCounts:
+    """What one or more batches did to the store's indicators."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    new_ids: list[str] = field(default_factory=list, repr=False)
+
+    def __iadd__(self, other: WriteCounts) -> WriteCounts:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.new_ids += other.new_ids
+        return self
+
+
+def record(
+    session: Session,
+    source: Source,
+    observations: Sequence[Observation],
+    *,
+    allowlist: Allowlist,
+    now: datetime | None = None,
+    ttl_overrides: dict[str, int | None] | None = None,
+) -> WriteCounts:
+    """Store one batch of observations from ``source``; returns how many indicators were new/updated/unchanged."""
+    now = now or utcnow()
+    if not observations:
+        return WriteCounts()
+    _ensure_source(session, source, now)
+    _ensure_articles(session, source, observations, now)
+    pending = _merge_batch(source, observations, now)
+    by_indicator: dict[str, list[_Pending]] = {}
+    for p in pending.values():
+        by_indicator.setdefault(p.row["indicator_id"], []).append(p)
+    stored = _load(session, IndicatorRow, IndicatorRow.id, by_indicator)
+    counts = WriteCounts()
+    # New indicators first (their sightings reference them); the batch is all they have been seen in.
+    inserts = [
+        _summarise(iid, reports, None, _batch_aggregate(reports), allowlist, ttl_overrides)
+        for iid, reports in by_indicator.items() if iid not in stored
+    ]
+    if inserts:
+        bulk.insert_rows(session, IndicatorRow.__table__, inserts)
+        counts.new = len(inserts)
+        counts.new_ids = [row["id"] for row in inserts]
+    _write_sightings(session, pending)
+    # Known indicators: re-summarise from all their sightings, now including this batch's.
+    aggregates = _aggregates(session, [iid for iid in by_indicator if iid in stored])
+    updates = []
+    for iid, old in stored.items():
+        row = _summarise(iid, by_indicator[iid], old, aggregates[iid], allowlist, ttl_overrides)
+        if row == old:
+            counts.unchanged += 1
+            continue
+        updates.append(row)
+        if any(row[k] != old[k] for k in _TRACKED):
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+    if updates:
+        bulk.update_rows(session, IndicatorRow.__table__, updates)
+    return counts
+
+
+@dataclass
+class _Pending:
+    """A sighting as this batch reports it, before it meets the stored one."""
+
+    id: str
+    observation: Observation
+    row: dict[str, Any]
+    expiry_never: bool
+    expiry_at: datetime | None
+
+
+def _merge_batch(source: Source, observations: Sequence[Observation], now: datetime) -> dict[str, _Pending]:
+    """One pending sighting per sighting id (a value repeated in one article is one sighting)."""
+    pending: dict[str, _Pending] = {}
+    source_key = source.id
+    confidences: dict[tuple[Confidence, Reliability], Confidence] = {}
+    for obs in observations:
+        iid = obs.indicator_id
+        article = obs.article.id if obs.article is not None else None
+        sid = sighting_id(iid, source_key, article)
+        reliability = obs.reliability or source.reliability
+        confidence = confidences.get((obs.confidence, reliability))
+        if confidence is None:
+            confidence = confidences[obs.confidence, reliability] = policy.sighting_confidence(obs.confidence, reliability)
+        severity = obs.severity or source.severity
+        first = obs.first_seen or now
+        last = max(obs.last_seen or now, first)
+        row = {
+            "id": sid,
+            "indicator_id": iid,
+            "source_id": source_key,
+            "article_id": article,
+            "first_seen": first,
+            "last_seen": last,
+            "extraction_confidence": obs.confidence.value,
+            "confidence": confidence.value,
+            "confidence_rank": confidence.rank,
+            "reliability": reliability.value,
+            "severity": severity.value if severity else None,
+            "reputation": (obs.reputation or source.reputation).value,
+            "expires_at": obs.expiry if isinstance(obs.expiry, datetime) else None,
+            "never_expires": obs.expiry == NEVER,
+            "tags": sorted(set(obs.tags)),
+            "malware": obs.malware,
+            "threat_type": obs.threat_type,
+            "reporter": obs.reporter,
+            "indicator_class": obs.indicator_class,
+            "comment": obs.comment,
+            "context": obs.context,
+            "ref": obs.ref,
+        }
+        previous = pending.get(sid)
+        if previous is not None:
+            row = _merge_sighting(previous.row, row)
+        pending[sid] = _Pending(sid, obs if previous is None else _union_obs(previous.observation, obs), row,
+                                row["never_expires"], row["expires_at"])
+    return pending
+
+
+def _union_obs(a: Observation, b: Observation) -> Observation:
+    """Two reports of one sighting in one batch: keep the first, add the second's labels."""
+    from dataclasses import replace
+
+    return replace(
+        a,
+        tags=tuple(dict.fromkeys(a.tags + b.tags)),
+        techniques=tuple(dict.fromkeys(a.techniques + b.techniques)),
+        industries=tuple(dict.fromkeys(a.industries + b.industries)),
+    )
+
+
+def _merge_sighting(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """A sighting reported again: the span widens, the latest non-empty details win, tags add up."""
+    merged = dict(old)
+    merged["first_seen"] = min(old["first_seen"], new["first_seen"])
+    merged["last_seen"] = max(old["last_seen"], new["last_seen"])
+    if new["confidence_rank"] > old["confidence_rank"]:
+        for key in ("extraction_confidence", "confidence", "confidence_rank"):
+            merged[key] = new[key]
+    for key in ("reliability", "severity", "reputation", "malware", "threat_type", "reporter",
+                "indicator_class", "comment", "ref", "expires_at"):
+        if new[key] is not None:
+            merged[key] = new[key]
+    merged["context"] = old["context"] or new["context"]
+    merged["never_expires"] = old["never_expires"] or new["never_expires"]
+    merged["tags"] = sorted(set(old["tags"]) | set(new["tags"]))
+    return merged
+
+
+def _chunks(ids: Iterable[str]) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for i in ids:
+        batch.append(i)
+        if len(batch) == _CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _ensure_source(session: Session, source: Source, now: datetime) -> None:
+    row = session.get(SourceRow, source.id)
+    values = {"kind": source.kind.value, "category": source.category.value,
+              "reliability": source.reliability.value, "url": source.url}
+    if row is None:
+        session.execute(insert(SourceRow.__table__), [{"id": source.id, "name": source.name, "created_at": now, **values}])
+    elif any(getattr(row, k) != v for k, v in values.items()):
+        session.execute(update(SourceRow), [{"id": source.id, **values}])
+
+
+def _ensure_articles(session: Session, source: Source, observations: Sequence[Observation], now: datetime) -> None:
+    articles = {obs.article.id: obs.article for obs in observations if obs.article is not None}
+    if not articles:
+        return
+    known = set(session.scalars(select(ArticleRow.id).where(ArticleRow.id.in_(list(articles)))))
+    rows = [
+        {
+            "id": aid, "source_id": source.id, "title": a.title, "url": a.url, "published_at": a.published,
+            "ingested_at": now, "text_sha256": a.text_sha256, "techniques": list(a.techniques),
+            "industries": list(a.industries),
+        }
+        for aid, a in articles.items() if aid not in known
+    ]
+    if rows:
+        session.execute(insert(ArticleRow.__table__), rows)
+
+
+def _load(session: Session, table: type[Any], key: Any, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Stored rows of ``table`` whose primary key is in ``ids``, as plain dicts."""
+    columns = list(table.__table__.columns)
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(ids):
+        for row in session.execute(select(*columns).where(key.in_(chunk))).mappings():
+            found[row["id"]] = dict(row)
+    return found
+
+
+def _write_sightings(session: Session, pending: dict[str, _Pending]) -> None:
+    stored = _load(session, SightingRow, SightingRow.id, pending)
+    inserts = [p.row for sid, p in pending.items() if sid not in stored]
+    updates = []
+    for sid, old in stored.items():
+        merged = _merge_sighting(old, pending[sid].row)
+        if merged != old:
+            updates.append(merged)
+    if inserts:
+        bulk.insert_rows(session, SightingRow.__table__, inserts)
+    if updates:
+        bulk.update_rows(session, SightingRow.__table__, updates)
+
+
+Aggregate = tuple[datetime, datetime, int, int, int]
+"""first_seen, last_seen, best confidence rank, distinct sources, sightings."""
+
+
+def _batch_aggregate(reports: list[_Pending]) -> Aggregate:
+    rows = [r.row for r in reports]
+    return (
+        min(r["first_seen"] for r in rows),
+        max(r["last_seen"] for r in rows),
+        max(r["confidence_rank"] for r in rows),
+        len({r["source_id"] for r in rows}),
+        len(rows),
+    )
+
+
+def _aggregates(session: Session, ids: list[str]) -> dict[str, Aggregate]:
+    s = SightingRow
+    found: dict[str, Aggregate] = {}
+    for chunk in _chunks(ids):
+        query = (
+            select(s.indicator_id, func.min(s.first_seen), func.max(s.last_seen), func.max(s.confidence_rank),
+                   func.count(func.distinct(s.source_id)), func.count())
+            .where(s.indicator_id.in_(chunk))
+            .group_by(s.indicator_id)
+        )
+        for iid, *values in session.execute(query):
+            found[iid] = tuple(values)  # type: ignore[assignment]
+    return found
+
+
+def _summarise(
+    iid: str,
+    reports: list[_Pending],
+    old: dict[str, Any] | None,
+    aggregate: Aggregate,
+    allowlist: Allowlist,
+    ttl_overrides: dict[str, int | None] | None,
+) -> dict[str, Any]:
+    """The indicator row after this batch: aggregates from all its sightings, labels merged in."""
+    first_seen, last_seen, best_rank, sources, sightings = aggregate
+    first_obs = reports[0].observation
+    kind = first_obs.type
+    severities = [r.row["severity"] or _DEFAULT_SEVERITY[r.row["reputation"]] for r in reports]
+    reputations = [r.row["reputation"] for r in reports]
+    reliabilities = [r.row["reliability"] for r in reports]
+    tags = {t for r in reports for t in r.row["tags"]}
+    techniques = {t for r in reports for t in r.observation.techniques}
+    industries = {t for r in reports for t in r.observation.industries}
+    classes = [r.row["indicator_class"] for r in reports if r.row["indicator_class"]]
+    comments = [r.row["comment"] for r in reports if r.row["comment"]]
+    never = any(r.expiry_never for r in reports)
+    expiries = [r.expiry_at for r in reports if r.expiry_at is not None]
+    if old is not None:
+        severities.append(old["severity"])
+        reputations.append(old["reputation"])
+        reliabilities.append(old["reliability"])
+        tags.update(old["tags"])
+        techniques.update(old["techniques"])
+        industries.update(old["industries"])
+        never = never or old["expires_at"] is None
+        if old["expires_at"] is not None:
+            expiries.append(old["expires_at"])
+    default = policy.default_expiry(kind, last_seen, ttl_overrides)
+    if never or default is None:
+        expires_at = None
+    else:
+        expires_at = max([default, *expiries])
+    reason = allowlist.match(kind, first_obs.value)
+    return {
+        "id": iid,
+        "type": kind.value,
+        "value": first_obs.value,
+        "first_seen": first_seen,
+        "last_seen": last_seen,
+        "confidence": policy.indicator_confidence(best_rank, sources).value,
+        "severity": max(severities, key=_SEVERITY_RANK.__getitem__),
+        "reputation": max(reputations, key=_REPUTATION_RANK.__getitem__),
+        "reliability": min(reliabilities, key=_RELIABILITY_ORDER.__getitem__),
+        "expires_at": expires_at,
+        "tags": sorted(tags),
+        "industries": sorted(industries),
+        "techniques": sorted(techniques),
+        "indicator_class": classes[-1] if classes else (old["indicator_class"] if old else None),
+        "comment": comments[-1] if comments else (old["comment"] if old else None),
+        "source_count": sources,
+        "sighting_count": sightings,
+        "allowlisted": reason is not None,
+        "allowlist_reason": reason,
+    }
