@@ -80,39 +80,48 @@ def extract(text: str, *, types: Iterable[Kind | str] | None = None, refang: boo
 
 def _candidates(clean: str) -> list[Candidate]:
     scanner = _scanner()
-    families = scanner.families
     finder = scanner.finder_of
-    locators = [f.locate for f in families]
-    parsers = [f.parse for f in families]
+    locators = [f.locate for f in scanner.families]
+    parsers = [f.parse for f in scanner.families]
+    handoff = scanner.handoff
     # A family named after a kind resumes after its own indicator, not after a larger
     # one it built: "foo.com/x?q=bar.com" still yields bar.com.
-    own_kind = [Kind(f.name) if f.name in _KIND_NAMES else None for f in families]
-    consumed = [-1] * len(families)
+    own_kind = [Kind(f.name) if f.name in _KIND_NAMES else None for f in scanner.families]
+    consumed = [-1] * len(scanner.families)
     # (start, family) -> end, for hosts already read as part of a URL or address
     covered: dict[tuple[int, int], int] = {}
     out: list[Candidate] = []
-    for pos, index in scanner.scan(clean):
-        if pos < consumed[index]:
-            continue  # a start is never after its trigger's end: skip before locating
-        locate = locators[index]
-        start = pos if locate is None else locate(clean, pos)
-        if start is None or start < consumed[index]:
-            continue  # a false alarm, or inside a token this family already read
+
+    def read(start: int, index: int) -> bool:
+        """Run family ``index``'s parser at ``start``; whether it read an indicator there."""
+        if start < consumed[index]:
+            return False  # inside a token this family already read
         end = covered.pop((start, index), None)
         if end is not None:
             consumed[index] = end
-            continue
+            return True
         found = parsers[index](clean, start)
         if not found:
             if isinstance(found, Rejected):
                 consumed[index] = found.until
-            continue
+            return False
         out.extend(found)
         own = own_kind[index]
         consumed[index] = max([c.end for c in found if c.kind is own] or [c.end for c in found])
         for c in found:
             if c.parent is not None and c.kind in finder:
                 covered[(c.start, finder[c.kind])] = c.end
+        return True
+
+    for pos, index in scanner.scan(clean):
+        if pos >= consumed[index]:  # a start is never after its trigger's end: skip before locating
+            locate = locators[index]
+            start = pos if locate is None else locate(clean, pos)
+            if start is not None and read(start, index):
+                continue
+        target = handoff[index]
+        if target is not None:
+            read(pos, target)
     return out
 
 

@@ -68,6 +68,9 @@ class Scanner:
         # read as part of a URL or e-mail is not parsed again by it.
         by_name = {family.name: index for index, family in enumerate(self.families)}
         self.finder_of: dict[Kind, int] = {k: by_name[k.value] for k in Kind if k.value in by_name}
+        self.handoff: tuple[int | None, ...] = tuple(
+            by_name[f.handoff] if f.handoff is not None else None for f in self.families
+        )
         self._shift = tuple(shift)
         self._som = tuple(som)
         self._db = compile_database(expressions, flags)

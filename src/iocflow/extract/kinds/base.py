@@ -75,6 +75,11 @@ class Family:
     returns it (or None for a false alarm) before ``parse(text, start)`` runs;
     without a locator the parser itself is given the end. Only triggers that
     are hard to read backwards keep ``som=True``.
+
+    ``handoff`` names the family that reads on from this family's trigger
+    end when this family reads nothing there: a "://" inside a URL already
+    read, or without a scheme, is handed to the domain family, whose own
+    trigger skips hosts after "://" (the URL family reports those).
     """
 
     name: str
@@ -85,6 +90,7 @@ class Family:
     lead: int = 0
     som: bool = False
     locate: Locator | None = None
+    handoff: str | None = None
 
 
 def word_char(ch: str) -> bool:
