@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
 from iocflow.exceptions import ExtractError
 from iocflow.extract import extract
 from iocflow.extract.readers import DocumentType, decode_text, detect_type, document_text, read_path
-
-
-def _pdf_with_text(text: str) -> bytes:
-    """A minimal one-page PDF whose text layer is ``text`` (built by hand, no PDF writer needed)."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for off in offsets:
-        out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
+from tests.documents import pdf_with_text
 
 
 def test_invalid_utf8_becomes_replacement_characters_not_an_error() -> None:
@@ -59,7 +34,7 @@ def test_html_gives_visible_text_and_link_targets_but_not_scripts() -> None:
 
 
 def test_pdf_text_layer_is_read() -> None:
-    pdf = _pdf_with_text("Contact 198.51.100.23 and hxxp://bad-host[.]org/x")
+    pdf = pdf_with_text("Contact 198.51.100.23 and hxxp://bad-host[.]org/x")
     assert detect_type(pdf) is DocumentType.PDF
     values = [i.value for i in extract(document_text(pdf))]
     assert "198.51.100.23" in values

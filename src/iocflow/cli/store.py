@@ -94,7 +94,7 @@ def ingest_feed_command(
 ) -> None:
     """Ingest one threat feed (URLhaus, Feodo Tracker, ThreatFox, STIX 2.1 bundle, MISP feed)."""
     from iocflow.ingest import service
-    from iocflow.ingest.feeds import get_format
+    from iocflow.ingest.feeds.registry import get_format
 
     try:
         chosen, location = service.resolve_feed(target)
@@ -212,7 +212,7 @@ def feeds_add(
     database: Database = None,
 ) -> None:
     """Configure a feed to be ingested on a schedule."""
-    from iocflow.ingest.feeds import get_format
+    from iocflow.ingest.feeds.registry import get_format
     from iocflow.store.feeds import FeedConfig, add_feed
 
     try:
@@ -244,7 +244,7 @@ def feeds_run(
 ) -> None:
     """Ingest every configured feed that is due (conditional GET: unchanged feeds cost one request)."""
     from iocflow.ingest import service
-    from iocflow.ingest.feeds import get_format
+    from iocflow.ingest.feeds.registry import get_format
     from iocflow.store.feeds import list_feeds, record_run
 
     reports = []

@@ -157,6 +157,8 @@ class FeedEntry:
     published: datetime | None
     content: str
     content_is_html: bool
+    #: The feed carries the article's body (content:encoded, Atom content), not only a summary.
+    full: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +183,7 @@ def read_news_feed(data: bytes, *, location: str = "feed") -> NewsFeed:
         entries.append(FeedEntry(
             title=entry.get("title"), link=entry.get("link"),
             published=_struct_time(entry.get("published_parsed") or entry.get("updated_parsed")),
-            content=content, content_is_html=is_html,
+            content=content, content_is_html=is_html, full=bool(entry.get("content")),
         ))
     feed = parsed.get("feed", {})
     return NewsFeed(feed.get("title"), feed.get("link"), entries)
@@ -203,13 +205,9 @@ def _struct_time(value: struct_time | None) -> datetime | None:
     return datetime(*value[:6], tzinfo=UTC)
 
 
-#: An entry whose feed body is shorter than this is fetched from its link for the full article.
-FULL_TEXT_CHARS = 1500
-
-
 def entry_article(entry: FeedEntry, fetch_page: Callable[[str], bytes] | None) -> ArticleText:
-    """The article behind a feed entry: the linked page when the feed carries only a teaser."""
-    if fetch_page is not None and entry.link and len(entry.content) < FULL_TEXT_CHARS:
+    """The article behind a feed entry: the linked page when the feed carries only a summary."""
+    if fetch_page is not None and entry.link and not entry.full:
         return read_article(fetch_page(entry.link), url=entry.link, title=entry.title, published=entry.published)
     if entry.content_is_html or "<" in entry.content:
         text = html_to_text(entry.content)

@@ -15,7 +15,6 @@ import httpx
 
 from iocflow.exceptions import FeedError
 from iocflow.ingest import articles
-from iocflow.ingest.feeds import detect_format, get_format
 from iocflow.ingest.feeds.base import FeedFormat
 from iocflow.ingest.fetch import Fetched, fetch, relative_fetcher
 from iocflow.ingest.report import IngestReport, Parsed
@@ -49,6 +48,8 @@ def ingest_feed(
     on_batch: Progress | None = None,
 ) -> tuple[IngestReport, Fetched | None]:
     """Fetch and store one feed document; returns the report and what was fetched (for its validators)."""
+    from iocflow.ingest.feeds.registry import detect_format  # the feed formats load only when a feed is ingested
+
     name = source.name if source else (fmt.name if fmt else location)
     try:
         fetched = fetch(location, client=client, etag=etag, last_modified=last_modified, retries=retries)
@@ -115,6 +116,8 @@ def ingest_rss(
 
 def resolve_feed(target: str) -> tuple[FeedFormat | None, str]:
     """``iocflow ingest feed TARGET``: a format name means its published URL; else a URL or a file."""
+    from iocflow.ingest.feeds.registry import get_format
+
     try:
         fmt = get_format(target)
     except FeedError:

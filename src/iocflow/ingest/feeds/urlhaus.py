@@ -169,15 +169,20 @@ def _parse_dump(doc: Mapping[str, Any]) -> Parsed:
         line = int(key) if key.isascii() and key.isdigit() else None
         if not isinstance(entries, list) or not entries:
             parsed.rows_read += 1
-            parsed.reject(f"id {key!r}: expected a list of URL entries", line=line)
+            parsed.reject(f"{_where(key, line)}expected a list of URL entries", line=line)
             continue
         for item in entries:
             parsed.rows_read += 1
             if not isinstance(item, dict):
-                parsed.reject(f"id {key!r}: entry is not a JSON object", line=line)
+                parsed.reject(f"{_where(key, line)}entry is not a JSON object", line=line)
                 continue
             _add(parsed, item, key, line)
     return parsed
+
+
+def _where(key: object, line: int | None) -> str:
+    """The id in the message when it could not be the line (a key that is not a number)."""
+    return "" if line is not None else f"id {key!r}: "
 
 
 def _load_json(data: bytes) -> object:
@@ -202,7 +207,7 @@ def _add(parsed: Parsed, row: Mapping[str, Any], ref: object, line: int | None) 
         parsed.observations.append(_observation(row, ref))
     except ValueError as exc:
         raw = row.get("url")
-        parsed.reject(str(exc), line=line, value=str(raw)[:_MAX_SHOWN] if raw else None)
+        parsed.reject(f"{_where(ref, line)}{exc}", line=line, value=str(raw)[:_MAX_SHOWN] if raw else None)
 
 
 def _observation(row: Mapping[str, Any], ref: object) -> Observation:
