@@ -106,6 +106,9 @@ def _candidates(clean: str) -> list[Candidate]:
                 consumed[index] = found.until
             return False
         out.extend(found)
+        if len(found) == 1:
+            consumed[index] = found[0].end
+            return True
         own = own_kind[index]
         consumed[index] = max([c.end for c in found if c.kind is own] or [c.end for c in found])
         for c in found:

@@ -92,18 +92,22 @@ def to_ioc_finder(hits: Iterable[Candidate], clean: str | None = None) -> dict[s
     ``clean`` is the refanged text the hits' offsets point into; with it, the
     AS_WRITTEN kinds and complete e-mail addresses are shown as written.
     """
-    flat: dict[Kind, dict[str, None]] = {}
+    flat: dict[Kind, dict[str, None]] = {kind: {} for kind in Kind}
     attack: dict[tuple[Kind, Matrix], dict[str, None]] = {}
     complete: dict[str, None] = {}
+    as_written = AS_WRITTEN if clean is not None else frozenset()
+    email = Kind.EMAIL
     for ind in hits:
+        kind = ind.kind
         if ind.matrices:
             for matrix in ind.matrices:
-                attack.setdefault((ind.kind, matrix), {})[ind.value] = None
-            continue
-        value = clean[ind.start : ind.end] if clean is not None and ind.kind in AS_WRITTEN else ind.value
-        flat.setdefault(ind.kind, {})[value] = None
-        if ind.kind is Kind.EMAIL:
-            complete[_complete_email(clean, ind) if clean is not None else ind.value] = None
+                attack.setdefault((kind, matrix), {})[ind.value] = None
+        elif kind in as_written:
+            flat[kind][clean[ind.start : ind.end]] = None  # type: ignore[index]
+        else:
+            flat[kind][ind.value] = None
+            if kind is email:
+                complete[_complete_email(clean, ind) if clean is not None else ind.value] = None
 
     def values(kind: Kind) -> list[str]:
         return list(flat.get(kind, ()))

@@ -43,12 +43,11 @@ class Extraction:
             confidence, reason = Confidence.HIGH, DEFANGED_REASON
         return Indicator(c.kind, c.value, raw, start, end, defanged, confidence, reason, c.matrices, c.parent)
 
-    def _passing(self, floor: Confidence) -> Iterator[Candidate]:
+    def _passing(self, floor: Confidence) -> list[Candidate]:
         """Candidates at or above ``floor``, with the defanged upgrade applied lazily."""
         rank = floor.rank
-        for c in self._candidates:
-            if c.confidence.rank >= rank or self._indicator(c).confidence.rank >= rank:
-                yield c
+        enough = frozenset(c for c in Confidence if c.rank >= rank)
+        return [c for c in self._candidates if c.confidence in enough or self._indicator(c).confidence in enough]
 
     def __iter__(self) -> Iterator[Indicator]:
         return iter(self.indicators)

@@ -132,6 +132,7 @@ KNOWN_SCHEMES = frozenset(
 )
 
 
+_URL = Kind.URL  # looking up an Enum member costs more than a global
 _KNOWN_SCHEME_REASON = {s: f"{s} URL with a valid host" for s in KNOWN_SCHEMES}
 
 
@@ -269,8 +270,10 @@ def parse_url(text: str, start: int) -> list[Candidate]:
     reading = (_read_short_url if len(raw) <= _CACHED_URL_LENGTH else _read_url)(raw)
     if reading is None:
         return []
-    url = Candidate(Kind.URL, reading.value, start, start + reading.length, reading.confidence, reading.reason)
-    return [url, *(shifted(c, start) for c in reading.derived)]
+    found = [Candidate(_URL, reading.value, start, start + reading.length, reading.confidence, reading.reason)]
+    for c in reading.derived:
+        found.append(shifted(c, start))
+    return found
 
 
 def _schemeless_url(text: str, start: int, host_end: int) -> Candidate | None:
