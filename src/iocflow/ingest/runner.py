@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -25,14 +26,20 @@ def store_observations(
     on_batch: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Write ``observations`` in batches and add the counts to ``report``."""
-    for start in range(0, len(observations), batch_size):
-        batch = observations[start : start + batch_size]
-        counts = store.record(source, batch, now=now)
-        report.new += counts.new
-        report.updated += counts.updated
-        report.unchanged += counts.unchanged
-        if on_batch is not None:
-            on_batch(len(batch))
+    # The parsed rows are long-lived and acyclic: frozen, the cyclic collector stops rescanning them
+    # on every batch (its full passes over a million observations were a third of a large ingest).
+    gc.freeze()
+    try:
+        for start in range(0, len(observations), batch_size):
+            batch = observations[start : start + batch_size]
+            counts = store.record(source, batch, now=now)
+            report.new += counts.new
+            report.updated += counts.updated
+            report.unchanged += counts.unchanged
+            if on_batch is not None:
+                on_batch(len(batch))
+    finally:
+        gc.unfreeze()
     return report
 
 

@@ -7,9 +7,10 @@ and the same value found in an article become the same indicator.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Collection
 
-from iocflow.extract import extract
+from iocflow.extract import extract, refang
 from iocflow.extract.model import Indicator
 from iocflow.store.vocabulary import IndicatorType, type_of_kind
 
@@ -27,6 +28,9 @@ def identify(value: str, allowed: Collection[IndicatorType] | None = None) -> tu
         raise ValueError("empty indicator value")
     if len(text) > _MAX_VALUE:
         raise ValueError(f"indicator value longer than {_MAX_VALUE} characters")
+    fast = _fast_path(text, allowed)
+    if fast is not None:
+        return fast
     whole = [ind for ind in extract(text).indicators if ind.start == 0 and ind.end == len(text)]
     for ind in sorted(whole, key=_preference):
         kind = type_of_kind(ind.kind)
@@ -35,6 +39,31 @@ def identify(value: str, allowed: Collection[IndicatorType] | None = None) -> tu
     wanted = "/".join(sorted(t.value for t in allowed)) if allowed else "indicator"
     found = ", ".join(sorted({type_of_kind(i.kind).value for i in whole}))
     raise ValueError(f"not a valid {wanted}" + (f" (it is a {found})" if found else ""))
+
+
+_HASH_BY_LENGTH = {32: IndicatorType.MD5, 40: IndicatorType.SHA1, 64: IndicatorType.SHA256, 128: IndicatorType.SHA512}
+_HEX = frozenset("0123456789abcdefABCDEF")
+_IP_TYPES = frozenset({IndicatorType.IPV4, IndicatorType.IPV6})
+
+
+def _fast_path(text: str, allowed: Collection[IndicatorType] | None) -> tuple[IndicatorType, str] | None:
+    """Hash and IP columns, the bulk of feed rows, checked directly (the whole extractor costs ~0.3 ms a value).
+
+    Gives the extractor's canonical value or ``None`` (then the extractor decides, and words the refusal).
+    """
+    if not allowed:
+        return None
+    kind = _HASH_BY_LENGTH.get(len(text))
+    if kind in allowed and _HEX.issuperset(text):
+        return kind, text.lower()
+    if _IP_TYPES.issuperset(allowed):
+        try:
+            address = ipaddress.ip_address(refang(text))
+        except ValueError:
+            return None
+        kind = IndicatorType.IPV4 if address.version == 4 else IndicatorType.IPV6
+        return (kind, str(address)) if kind in allowed else None
+    return None
 
 
 def _preference(ind: Indicator) -> tuple[int, int]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import json
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -68,11 +69,10 @@ class _Ranges:
             ends.append(end)
             self._reasons[net.version].append(reason)
 
-    def covering(self, net: Network) -> str | None:
-        """The reason of a range holding all of ``net`` (an address is a /32 or /128)."""
-        version = net.version
-        i = bisect.bisect_right(self._starts[version], int(net.network_address)) - 1
-        if i >= 0 and int(net.broadcast_address) <= self._ends[version][i]:
+    def holding(self, version: int, first: int, last: int) -> str | None:
+        """The reason of a range holding all addresses ``first..last`` of IP ``version``."""
+        i = bisect.bisect_right(self._starts[version], first) - 1
+        if i >= 0 and last <= self._ends[version][i]:
             return self._reasons[version][i]
         return None
 
@@ -168,11 +168,16 @@ class Allowlist:
         return None
 
     def _network(self, value: str) -> str | None:
+        address = _address(value)
+        if address is not None:  # the common case, an address: no ipaddress objects (ingest checks millions)
+            version, number = address
+            return self._user_ranges.holding(version, number, number) or self._base_ranges.holding(version, number, number)
         try:
             net = ipaddress.ip_network(value, strict=False)
         except ValueError:
             return None
-        return self._user_ranges.covering(net) or self._base_ranges.covering(net)
+        first, last = int(net.network_address), int(net.broadcast_address)
+        return self._user_ranges.holding(net.version, first, last) or self._base_ranges.holding(net.version, first, last)
 
     def _suffix(self, domain: str) -> str | None:
         labels = domain.strip(".").split(".")
@@ -189,9 +194,15 @@ class Allowlist:
         return self._network(host) if _is_ip(host) else self._suffix(host.lower())
 
 
+def _address(text: str) -> tuple[int, int] | None:
+    """(version, integer) of an IP address written as one, else ``None``."""
+    for family, version in ((socket.AF_INET, 4), (socket.AF_INET6, 6)):
+        try:
+            return version, int.from_bytes(socket.inet_pton(family, text), "big")
+        except (OSError, ValueError):
+            continue
+    return None
+
+
 def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+    return _address(host) is not None

@@ -17,7 +17,8 @@ from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import Table
+from sqlalchemy import ColumnElement, String, Table, any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from iocflow.store.models import JsonList, UtcDateTime
@@ -70,6 +71,18 @@ def _pg_arrays(session: Session, table: Table, columns: Sequence[str]) -> str:
     """``unnest(%s::type[], ...)``: one array parameter per column, typed from the table."""
     dialect = session.connection().dialect
     return ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}[]" for c in columns)
+
+
+def matching(session: Session, column: ColumnElement[str], ids: Sequence[str]) -> ColumnElement[bool]:
+    """``column IN ids`` as each database plans it best.
+
+    PostgreSQL gets ``= ANY(array)``: with a long ``IN`` list and statistics
+    that lag a fast-growing table, its planner chose sequential scans and a
+    bulk ingest slowed down quadratically; the array form keeps index scans.
+    """
+    if _is_sqlite(session):
+        return column.in_(ids)
+    return column == any_(bindparam(None, list(ids), type_=ARRAY(String)))
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:

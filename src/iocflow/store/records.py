@@ -47,7 +47,7 @@ def uuid5(name: str) -> str:
 
 def indicator_id(kind: IndicatorType | str, value: str) -> str:
     """The indicator's id: the dedup key in the store, its STIX id when exported."""
-    return uuid5(f"{kind}:{value}")
+    return uuid5(f"{kind.value if isinstance(kind, IndicatorType) else kind}:{value}")
 
 
 def source_id(name: str) -> str:
@@ -120,7 +120,7 @@ class Observation:
 
     @property
     def indicator_id(self) -> str:
-        return indicator_id(self.type, self.value)
+        return indicator_id(self.type.value, self.value)
 
 
 def sighting_id(indicator: str, source: str, article: str | None) -> str:

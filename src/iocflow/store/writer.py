@@ -246,7 +246,7 @@ def _load(session: Session, table: type[Any], key: Any, ids: Iterable[str]) -> d
     columns = list(table.__table__.columns)
     found: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(ids):
-        for row in session.execute(select(*columns).where(key.in_(chunk))).mappings():
+        for row in session.execute(select(*columns).where(bulk.matching(session, key, chunk))).mappings():
             found[row["id"]] = dict(row)
     return found
 
@@ -287,7 +287,7 @@ def _aggregates(session: Session, ids: list[str]) -> dict[str, Aggregate]:
         query = (
             select(s.indicator_id, func.min(s.first_seen), func.max(s.last_seen), func.max(s.confidence_rank),
                    func.count(func.distinct(s.source_id)), func.count())
-            .where(s.indicator_id.in_(chunk))
+            .where(bulk.matching(session, s.indicator_id, chunk))
             .group_by(s.indicator_id)
         )
         for iid, *values in session.execute(query):

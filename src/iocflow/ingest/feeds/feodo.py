@@ -38,11 +38,12 @@ in the JSON list; a bad port, address or date rejects the whole row.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from iocflow.exceptions import FeedError
 from iocflow.ingest.feeds.base import FeedFormat, Fetch, clean_tags, parse_time
@@ -67,11 +68,12 @@ _CSV_KEYS = {
 _REQUIRED_COLUMNS = frozenset({"dst_ip", "dst_port"})
 _EXTRA_KEYS = ("status", "hostname", "as_number", "as_name", "country")
 _MAX_SHOWN = 300
+_BOM = b"\xef\xbb\xbf"
 
 
 def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
     """Every C2 in a Feodo Tracker IP blocklist, JSON or CSV."""
-    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    head = data.removeprefix(_BOM).lstrip()[:1]
     if not head:
         raise FeedError("empty document", source=_NAME)
     if head == b"<":
@@ -101,14 +103,10 @@ def _parse_json(data: bytes) -> Parsed:
 def _load_json(data: bytes) -> object:
     """The parsed document; a truncated or corrupt one fails as a whole (nothing of it is stored)."""
     try:
-        return json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise FeedError(f"JSON that is not UTF-8 (byte {exc.start})", source=_NAME) from None
-    except json.JSONDecodeError as exc:
-        raise FeedError(f"not valid JSON, truncated or corrupt: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                        source=_NAME) from None
-    except RecursionError:
-        raise FeedError("JSON nested too deeply", source=_NAME) from None
+        return orjson.loads(data.removeprefix(_BOM))
+    except orjson.JSONDecodeError as exc:
+        raise FeedError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} "
+                        "(a truncated or corrupt download?)", source=_NAME) from None
 
 
 # -- CSV --------------------------------------------------------------------------------------
@@ -214,9 +212,11 @@ def _observations(row: Mapping[str, Any]) -> tuple[Observation, Observation]:
 
 
 def _port(raw: object) -> int:
-    text = str(raw).strip() if raw is not None and not isinstance(raw, bool) else ""
+    if raw is None or raw == "":
+        raise ValueError("missing port")
+    text = "" if isinstance(raw, bool) else str(raw).strip()
     if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
-        raise ValueError(f"port is not a TCP port: {raw!r}" if text else "missing port")
+        raise ValueError(f"port is not a TCP port: {raw!r}")
     return int(text)
 
 

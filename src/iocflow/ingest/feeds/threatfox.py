@@ -37,11 +37,12 @@ A bad row is reported at its ThreatFox id in the export, or its index (from
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from iocflow.exceptions import FeedError
 from iocflow.ingest.feeds.base import FeedFormat, Fetch, clean_tags, parse_time
@@ -67,11 +68,12 @@ _CONFIDENCE_FLOORS = ((75, Confidence.HIGH), (50, Confidence.MEDIUM), (0, Confid
 _UNKNOWN_MALWARE = "unknown"
 _NO_RESULTS = frozenset({"no_result", "no_results"})
 _MAX_SHOWN = 300
+_BOM = b"\xef\xbb\xbf"
 
 
 def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
     """Every IOC in a ThreatFox JSON export or ``get_iocs`` API answer."""
-    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    head = data.removeprefix(_BOM).lstrip()[:1]
     if not head:
         raise FeedError("empty document", source=_NAME)
     if head == b"<":
@@ -87,14 +89,10 @@ def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
 def _load_json(data: bytes) -> object:
     """The parsed document; a truncated or corrupt one fails as a whole (nothing of it is stored)."""
     try:
-        return json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise FeedError(f"not UTF-8 JSON (byte {exc.start})", source=_NAME) from None
-    except json.JSONDecodeError as exc:
-        raise FeedError(f"not valid JSON, truncated or corrupt: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                        source=_NAME) from None
-    except RecursionError:
-        raise FeedError("JSON nested too deeply", source=_NAME) from None
+        return orjson.loads(data.removeprefix(_BOM))
+    except orjson.JSONDecodeError as exc:
+        raise FeedError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} "
+                        "(a truncated or corrupt download?)", source=_NAME) from None
 
 
 def _parse_export(doc: Mapping[str, Any]) -> Parsed:

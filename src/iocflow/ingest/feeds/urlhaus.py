@@ -38,10 +38,11 @@ the API's ``urls`` list, or its URLhaus id in the JSON dump.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from iocflow.exceptions import FeedError
 from iocflow.ingest.feeds.base import FeedFormat, Fetch, clean_tags, parse_time
@@ -57,11 +58,12 @@ _REQUIRED_COLUMNS = frozenset({"id", "dateadded", "url"})
 #: What the API answers when nothing matched: an empty feed, not a failure.
 _NO_RESULTS = frozenset({"no_results", "no_result"})
 _MAX_SHOWN = 300
+_BOM = b"\xef\xbb\xbf"
 
 
 def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
     """Every URL in a URLhaus CSV dump, JSON dump or recent-URLs API answer."""
-    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    head = data.removeprefix(_BOM).lstrip()[:1]
     if not head:
         raise FeedError("empty document", source=_NAME)
     if head == b"<":
@@ -188,14 +190,10 @@ def _where(key: object, line: int | None) -> str:
 def _load_json(data: bytes) -> object:
     """The parsed document; a truncated or corrupt one fails as a whole (nothing of it is stored)."""
     try:
-        return json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise FeedError(f"JSON that is not UTF-8 (byte {exc.start})", source=_NAME) from None
-    except json.JSONDecodeError as exc:
-        raise FeedError(f"not valid JSON, truncated or corrupt: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                        source=_NAME) from None
-    except RecursionError:
-        raise FeedError("JSON nested too deeply", source=_NAME) from None
+        return orjson.loads(data.removeprefix(_BOM))
+    except orjson.JSONDecodeError as exc:
+        raise FeedError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} "
+                        "(a truncated or corrupt download?)", source=_NAME) from None
 
 
 # -- one row ----------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from alembic import op
 import iocflow.store.models
 from sqlalchemy.dialects import postgresql
 
-
 revision = '0001'
 down_revision = None
 branch_labels = None
@@ -66,9 +65,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('indicators', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_indicators_expires_at'), ['expires_at'], unique=False)
         batch_op.create_index('ix_indicators_last_seen_id', ['last_seen', 'id'], unique=False)
-        batch_op.create_index('ix_indicators_type_last_seen', ['type', 'last_seen'], unique=False)
 
     op.create_table('sources',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -126,17 +123,15 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('sightings', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_sightings_article_id'), ['article_id'], unique=False)
+        batch_op.create_index('ix_sightings_article_id', ['article_id'], unique=False, sqlite_where=sa.text('article_id IS NOT NULL'), postgresql_where=sa.text('article_id IS NOT NULL'))
         batch_op.create_index(batch_op.f('ix_sightings_indicator_id'), ['indicator_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_sightings_source_id'), ['source_id'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('sightings', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_sightings_source_id'))
         batch_op.drop_index(batch_op.f('ix_sightings_indicator_id'))
-        batch_op.drop_index(batch_op.f('ix_sightings_article_id'))
+        batch_op.drop_index('ix_sightings_article_id', sqlite_where=sa.text('article_id IS NOT NULL'), postgresql_where=sa.text('article_id IS NOT NULL'))
 
     op.drop_table('sightings')
     with op.batch_alter_table('articles', schema=None) as batch_op:
@@ -145,9 +140,7 @@ def downgrade() -> None:
     op.drop_table('articles')
     op.drop_table('sources')
     with op.batch_alter_table('indicators', schema=None) as batch_op:
-        batch_op.drop_index('ix_indicators_type_last_seen')
         batch_op.drop_index('ix_indicators_last_seen_id')
-        batch_op.drop_index(batch_op.f('ix_indicators_expires_at'))
 
     op.drop_table('indicators')
     op.drop_table('feeds')
