@@ -31,7 +31,10 @@ def open_store(database: str | None = None) -> Iterator[Store]:
     from iocflow.store.store import Store  # imported here: `iocflow extract` needs no database stack
 
     settings = get_settings()
-    store = Store(database or settings.database_url, ttl_overrides=settings.ttl_days)
+    try:
+        store = Store(database or settings.database_url, ttl_overrides=settings.ttl_days)
+    except IocflowError as exc:
+        raise fail(str(exc)) from None
     try:
         yield store
     except IocflowError as exc:

@@ -187,12 +187,18 @@ def ingest_xdr_command(
 # -- feeds ----------------------------------------------------------------------------------------
 
 @feeds_app.command("list")
-def feeds_list(database: Database = None) -> None:
+def feeds_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+               database: Database = None) -> None:
     """Show configured feeds and how their last run went."""
+    from dataclasses import asdict
+
     from iocflow.store.feeds import list_feeds
 
     with open_store(database) as store:
         configs = list_feeds(store)
+    if as_json:
+        sys.stdout.write(orjson.dumps([asdict(c) for c in configs], option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
     table = Table("name", "format", "every (min)", "category", "reliability", "enabled", "last run", "last status", "url")
     for c in configs:
         table.add_row(c.name, c.format, str(c.interval_minutes), c.category.value, c.reliability.value,
@@ -297,10 +303,16 @@ def allowlist_remove(value: str, database: Database = None) -> None:
 
 
 @allowlist_app.command("list")
-def allowlist_list(database: Database = None) -> None:
+def allowlist_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+                   database: Database = None) -> None:
     """Show the operator's allowlist entries (the bundled warninglists are listed in the README)."""
+    from dataclasses import asdict
+
     with open_store(database) as store:
         entries = store.allowlist_entries()
+    if as_json:
+        sys.stdout.write(orjson.dumps([asdict(e) for e in entries], option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
     table = Table("value", "reason", "added")
     for e in entries:
         table.add_row(e.value, e.reason or "", e.created_at.isoformat(timespec="seconds"))

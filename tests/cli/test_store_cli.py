@@ -1,0 +1,157 @@
+"""The store commands end to end on a temporary SQLite store: db, ingest, feeds, allowlist."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from iocflow.cli import app
+from iocflow.store.store import Store
+from iocflow.store.vocabulary import IndicatorType
+
+FIXTURES = Path(__file__).parent.parent / "ingest" / "fixtures"
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    result = runner.invoke(app, ["db", "upgrade", "--database", url])
+    assert result.exit_code == 0, result.output
+    return url
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_db_upgrade_reports_the_revision(tmp_path: Path) -> None:
+    code, _, err = invoke("db", "upgrade", "--database", f"sqlite:///{tmp_path / 'x.db'}")
+    assert code == 0 and "revision 0001" in err
+
+
+def test_ingest_feed_file_with_detected_format_and_json_report(db: str) -> None:
+    code, out, _ = invoke("ingest", "feed", str(FIXTURES / "urlhaus_recent.csv"), "--json", "--database", db)
+    assert code == 0
+    [report] = json.loads(out)
+    assert report["source"] == "urlhaus" and report["new"] > 0 and report["rejected"] > 0 and report["failed"] is None
+    assert report["rows_read"] == report["new"] + report["rejected"] + report["unchanged"] + report["updated"]
+    code, out, _ = invoke("ingest", "feed", str(FIXTURES / "urlhaus_recent.csv"), "--json", "--database", db)
+    [again] = json.loads(out)
+    assert (again["new"], again["updated"]) == (0, 0)
+
+
+def test_ingest_feed_summary_table_and_rejections(db: str) -> None:
+    code, out, err = invoke("ingest", "feed", str(FIXTURES / "feodo_ipblocklist.json"), "--format", "feodo",
+                            "--name", "feodo-test", "--database", db)
+    assert code == 0
+    assert "ingest summary" in out and "feodo-test" in out
+    assert "rejected:" in err
+
+
+def test_a_broken_feed_fails_with_exit_1_and_stores_nothing(db: str) -> None:
+    code, _, err = invoke("ingest", "feed", str(FIXTURES / "threatfox_recent_truncated.json"), "--format", "threatfox",
+                          "--database", db)
+    assert code == 1 and "not valid JSON" in err
+    assert Store(db).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ingest", "feed", "x.csv", "--format", "nosuch"], "unknown feed format"),
+        (["feeds", "add", "f", "--format", "nosuch"], "unknown feed format"),
+        (["ingest", "xdr", "/nonexistent/body.json"], "No such file"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_message(db: str, args: list[str], message: str) -> None:
+    code, _, err = invoke(*args, "--database", db)
+    assert code == 2 and message in err
+
+
+def test_unmigrated_or_bad_database_is_a_clear_error(tmp_path: Path) -> None:
+    code, _, err = invoke("allowlist", "list", "--database", f"sqlite:///{tmp_path / 'new.db'}")
+    assert code == 2 and "iocflow db upgrade" in err
+    code, _, err = invoke("allowlist", "list", "--database", "mysql://x@y/z")
+    assert code == 2 and "unsupported database" in err
+
+
+def test_ingest_article_and_rss_files(db: str) -> None:
+    code, out, _ = invoke("ingest", "article", str(FIXTURES / "article_blog.html"), "--category", "vendor", "--json",
+                          "--database", db)
+    assert code == 0 and json.loads(out)[0]["new"] >= 8
+    code, out, _ = invoke("ingest", "rss", str(FIXTURES / "news_feed.rss"), "--no-fetch", "--json", "--database", db)
+    assert code == 0 and json.loads(out)[0]["new"] >= 3
+    store = Store(db)
+    row = store.get_indicator(IndicatorType.IPV4, "185.220.101.47")
+    assert row is not None
+    [(_, source)] = store.sightings(row.id)
+    assert (source.name, source.category) == ("articles", "vendor")
+
+
+def test_ingest_xdr_body(db: str, tmp_path: Path) -> None:
+    body = tmp_path / "push.json"
+    body.write_text(json.dumps({"request_data": [{"indicator": "evil-cdn.top", "type": "DOMAIN_NAME"},
+                                                 {"indicator": "nope", "type": "IP"}], "validate": True}))
+    code, out, _ = invoke("ingest", "xdr", str(body), "--database", db)
+    assert code == 1 and json.loads(out)["reply"]["success"] is False
+    body.write_text(json.dumps({"request_data": [{"indicator": "evil-cdn.top", "type": "DOMAIN_NAME"}]}))
+    code, out, _ = invoke("ingest", "xdr", str(body), "--database", db)
+    assert code == 0 and json.loads(out) == {"reply": {"success": True, "validation_errors": []}}
+    body.write_text("{not json")
+    code, _, err = invoke("ingest", "xdr", str(body), "--database", db)
+    assert code == 2 and "not JSON" in err
+
+
+def test_feeds_add_list_run_remove(db: str) -> None:
+    feed = f"file://{FIXTURES / 'threatfox_recent.json'}"
+    code, _, err = invoke("feeds", "add", "tf", "--format", "threatfox", "--url", feed, "--every", "30", "--database", db)
+    assert code == 0 and "added feed 'tf'" in err
+    code, _, err = invoke("feeds", "add", "tf", "--format", "threatfox", "--url", feed, "--database", db)
+    assert code == 2 and "already exists" in err
+    code, out, _ = invoke("feeds", "run", "--json", "--database", db)
+    assert code == 0 and json.loads(out)[0]["source"] == "tf" and json.loads(out)[0]["new"] > 0
+    code, out, err = invoke("feeds", "run", "--database", db)
+    assert code == 0 and "no feed is due" in err
+    code, out, _ = invoke("feeds", "list", "--json", "--database", db)
+    [listed] = json.loads(out)
+    assert (listed["name"], listed["format"], listed["interval_minutes"]) == ("tf", "threatfox", 30)
+    assert listed["last_status"].startswith("ok:") and listed["last_run_at"] is not None
+    code, out, _ = invoke("feeds", "run", "--all", "--json", "--database", db)
+    assert code == 0 and json.loads(out)[0]["new"] == 0
+    code, _, _ = invoke("feeds", "remove", "tf", "--database", db)
+    assert code == 0
+    code, _, err = invoke("feeds", "remove", "tf", "--database", db)
+    assert code == 2 and "no feed named" in err
+
+
+def test_allowlist_commands(db: str) -> None:
+    invoke("ingest", "feed", str(FIXTURES / "feodo_ipblocklist.json"), "--format", "feodo", "--database", db)
+    store = Store(db)
+    target = next(r for r in _ips(store) if not r[1])[0]
+    code, _, err = invoke("allowlist", "add", target, "--reason", "our scanner", "--database", db)
+    assert code == 0 and "allowlisted" in err
+    row = store.get_indicator(IndicatorType.IPV4, target)
+    assert row is not None and row.allowlisted and row.allowlist_reason == "operator allowlist: our scanner"
+    code, out, _ = invoke("allowlist", "list", "--json", "--database", db)
+    assert [(e["value"], e["reason"]) for e in json.loads(out)] == [(target, "our scanner")]
+    code, _, err = invoke("allowlist", "add", "two words", "--database", db)
+    assert code == 2 and "no spaces" in err
+    code, _, _ = invoke("allowlist", "remove", target, "--database", db)
+    assert code == 0
+    row = store.get_indicator(IndicatorType.IPV4, target)
+    assert row is not None and not row.allowlisted
+
+
+def _ips(store: Store) -> list[tuple[str, bool]]:
+    from sqlalchemy import select
+
+    from iocflow.store.models import IndicatorRow
+
+    with store.transaction() as s:
+        return [(v, a) for v, a in s.execute(select(IndicatorRow.value, IndicatorRow.allowlisted)
+                                             .where(IndicatorRow.type == "ipv4"))]
