@@ -17,12 +17,16 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import hyperscan
 
 from iocflow.extract import suffixes
 from iocflow.extract.scanner import byte_view, compile_database
+
+# "[.]" "(.)" "{.}" "[dot]": a bracketed dot with no spaces, refanged to "." whatever its neighbours
+# are, as long as neither is a space (spaced forms keep or drop the space, see refang_view).
+_PLAIN_DOT = r"[\[({](?:\.|dot)[\])}]"
 
 # Defang markers, found by one Hyperscan pass (linear, no backtracking).
 # Each entry: pattern over the one-byte view, number of context characters
@@ -38,6 +42,8 @@ _MARKERS: tuple[tuple[str, int, str], ...] = (
     (r"\bfxps?(?:\[?:|%3a|\[://\])", 0, "scheme"),          # fxp:
     (r"[a-z]%3a%2f%2f", 1, "pct"),                           # http%3A%2F%2F
     (r" dot ", 0, "spaced"),                                 # example dot com
+    # Eight plain bracketed dots close together: a stretch read in bulk (see _MarkerScanner).
+    ("(?:" + _PLAIN_DOT + r"[A-Za-z0-9_\-]{0,4}){7}" + _PLAIN_DOT, 0, "dense"),
 )
 _SCHEME_WORD = re.compile(r"(h..p|f.p)(s?)", re.IGNORECASE)
 _SCHEMES = {"f": "ftp", "h": "http"}
@@ -64,6 +70,9 @@ class RefangedText:
     # Replacements in clean-text order: clean start/end, original start/end.
     _clean_starts: tuple[int, ...] = ()
     _spans: tuple[tuple[int, int, int, int], ...] = ()
+    # Spans that stand for a whole stretch of bracketed dots rewritten at once (by index in
+    # _spans); the map inside one is built the first time an offset in it is asked for.
+    _coarse: dict[int, RefangedText | None] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -82,9 +91,22 @@ class RefangedText:
         cs, ce, os_, oe = self._spans[i]
         if pos >= ce:  # after replacement i, in unchanged text
             return oe + (pos - ce)
+        if i in self._coarse:
+            return os_ + self._stretch_view(i)._map(pos - cs, is_end=is_end)
         if is_end:
             return oe if pos > cs else os_
         return os_
+
+
+    def _stretch_view(self, i: int) -> RefangedText:
+        """The marker-by-marker map of coarse span ``i``, built once."""
+        inner = self._coarse[i]
+        if inner is None:
+            _, _, os_, oe = self._spans[i]
+            stretch = self.original[os_:oe]
+            inner = _apply(stretch, [(m.start(), m.end(), ".") for m in _PLAIN_DOTS.finditer(stretch)])
+            self._coarse[i] = inner
+        return inner
 
 
 def refang(text: str) -> str:
@@ -94,10 +116,10 @@ def refang(text: str) -> str:
 
 def refang_view(text: str) -> RefangedText:
     """Refang ``text`` and keep the offset map back to it."""
-    hits = _marker_scanner().scan(text)
-    if not hits:
+    hits, stretches = _marker_scanner().scan(text)
+    if not hits and not stretches:
         return RefangedText(text, text)
-    edits: list[tuple[int, int, str]] = []
+    edits: list[tuple[int, int, str]] = [(lo, hi, _PLAIN_DOTS.sub(".", text[lo:hi])) for lo, hi in stretches]
     spaced_done = -1
     for start, end, kind in hits:
         marker = text[start:end]
@@ -132,7 +154,7 @@ def refang_view(text: str) -> RefangedText:
     if not edits:
         return RefangedText(text, text)
     edits.sort()
-    return _apply(text, edits)
+    return _apply(text, edits, frozenset(lo for lo, _ in stretches))
 
 
 _SCHEME_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -186,33 +208,71 @@ def _marker_scanner() -> _MarkerScanner:
     return _MarkerScanner()
 
 
+# A stretch of plain bracketed dots joined by word characters ("1[.]1[.]1", "[.][.][.]"), up to
+# its last dot that is followed by more of the stretch: every dot in it is refanged to "." by the
+# same rule, so it is rewritten in one regex call instead of one Python step per marker.
+_STRETCH = re.compile(r"(?:[A-Za-z0-9_\-]*+" + _PLAIN_DOT + r"(?=[A-Za-z0-9_\-\[({]))*+", re.IGNORECASE)
+_PLAIN_DOTS = re.compile(_PLAIN_DOT, re.IGNORECASE)
+# No marker is longer than this, so a scan resumed this far back sees every marker whole.
+_MARKER_SPAN = 16
+
+
 class _MarkerScanner:
     def __init__(self) -> None:
-        self._db = compile_database(
-            [p.encode("latin-1") for p, _, _ in _MARKERS],
-            [hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_CASELESS] * len(_MARKERS),
-        )
+        flags = [hyperscan.HS_FLAG_CASELESS | (0 if kind == "dense" else hyperscan.HS_FLAG_SOM_LEFTMOST) for _, _, kind in _MARKERS]
+        self._db = compile_database([p.encode("latin-1") for p, _, _ in _MARKERS], flags)
 
-    def scan(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, kind) of each marker, longest per start, in text order."""
+    def scan(self, text: str) -> tuple[list[tuple[int, int, str]], list[tuple[int, int]]]:
+        """(start, end, kind) of each marker, longest per start, in text order, and the
+        (start, end) of each stretch of plain bracketed dots read in bulk.
+
+        When a dense run of bracketed dots starts, the stretch it opens is measured
+        with one regex, the Hyperscan pass stops a marker's length later, and a new
+        pass resumes after the stretch: a megabyte of "[.]" costs a few callbacks per
+        stretch, not one per marker.
+        """
+        view = memoryview(byte_view(text))
         best: dict[int, tuple[int, str]] = {}
+        stretches: list[tuple[int, int]] = []
+        resume = 0  # text offset from which the current pass records markers
+        while True:
+            shift = max(resume - _MARKER_SPAN, -1)  # text offset of the pass's first byte
+            stretch = [resume, resume]  # the latest stretch read in bulk: markers inside are skipped
 
-        def on_match(pattern_id: int, start: int, end: int, flags: int, context: object) -> None:
-            _, lead, kind = _MARKERS[pattern_id]
-            s, e = start - 1 + lead, end - 1
-            if kind == "bsdot":
-                e -= 1
-            if e > best.get(s, (-1, ""))[0]:
-                best[s] = (e, kind)
+            def on_match(pattern_id: int, start: int, end: int, flags: int, context: object) -> bool:
+                _, lead, kind = _MARKERS[pattern_id]
+                e = end + shift
+                if kind == "dense":
+                    if e >= stretch[1]:
+                        stretch_end = _STRETCH.match(text, e).end()  # type: ignore[union-attr]
+                        if stretch_end > e:
+                            stretch[0], stretch[1] = e, stretch_end
+                            stretches.append((e, stretch_end))
+                    return False
+                if stretch[1] > stretch[0] + _MARKER_SPAN and e > stretch[0] + _MARKER_SPAN:
+                    return True  # every marker starting before the stretch is in: resume after it
+                s = start + shift + lead
+                if s < resume or stretch[0] <= s < stretch[1]:
+                    return False
+                if kind == "bsdot":
+                    e -= 1
+                if e > best.get(s, (-1, ""))[0]:
+                    best[s] = (e, kind)
+                return False
 
-        self._db.scan(byte_view(text), match_event_handler=on_match)
-        return [(s, e, k) for s, (e, k) in sorted(best.items())]
+            try:
+                self._db.scan(view[shift + 1 :], match_event_handler=on_match)
+                break
+            except hyperscan.ScanTerminated:
+                resume = stretch[1]
+        return [(s, e, k) for s, (e, k) in sorted(best.items())], stretches
 
 
-def _apply(text: str, edits: list[tuple[int, int, str]]) -> RefangedText:
+def _apply(text: str, edits: list[tuple[int, int, str]], stretches: frozenset[int] = frozenset()) -> RefangedText:
     pieces: list[str] = []
     spans: list[tuple[int, int, int, int]] = []
     starts: list[int] = []
+    coarse: dict[int, RefangedText | None] = {}
     pos = 0  # original
     clean = 0
     for os_, oe, repl in edits:
@@ -221,9 +281,11 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> RefangedText:
         pieces.append(text[pos:os_])
         clean += os_ - pos
         pieces.append(repl)
+        if os_ in stretches:
+            coarse[len(spans)] = None
         spans.append((clean, clean + len(repl), os_, oe))
         starts.append(clean)
         clean += len(repl)
         pos = oe
     pieces.append(text[pos:])
-    return RefangedText(text, "".join(pieces), tuple(starts), tuple(spans))
+    return RefangedText(text, "".join(pieces), tuple(starts), tuple(spans), coarse)
