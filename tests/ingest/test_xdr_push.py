@@ -63,7 +63,7 @@ def test_items_map_onto_observations() -> None:
         ({"indicator": "1.2.3.4", "type": "IP", "expiration_date": "tomorrow"}, "expiration_date must be"),
         ({"indicator": "1.2.3.4", "type": "IP", "expiration_date": 10**20}, "out of range"),
         ({"indicator": "1.2.3.4", "type": "IP", "vendors": "VT"}, "vendors must be a list"),
-        ({"indicator": "C:\\Windows\\evil.exe", "type": "FILENAME"}, "bare file name"),
+        ({"indicator": "C:\\Windows\\evil.exe", "type": "FILENAME"}, "a file name is a bare name"),
         ("1.2.3.4", "each item must be an object"),
     ],
 )

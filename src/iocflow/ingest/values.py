@@ -28,6 +28,12 @@ def identify(value: str, allowed: Collection[IndicatorType] | None = None) -> tu
         raise ValueError("empty indicator value")
     if len(text) > _MAX_VALUE:
         raise ValueError(f"indicator value longer than {_MAX_VALUE} characters")
+    if allowed and IndicatorType.FILENAME in allowed:
+        return _file_name(text, allowed)
+    if allowed and IndicatorType.ASN in allowed and text.isdigit():
+        text = f"AS{text}"  # feeds state an AS by its bare number
+    if allowed and IndicatorType.USER_AGENT in allowed and len(allowed) == 1:
+        return IndicatorType.USER_AGENT, _user_agent(text)
     fast = _fast_path(text, allowed)
     if fast is not None:
         return fast
@@ -39,6 +45,29 @@ def identify(value: str, allowed: Collection[IndicatorType] | None = None) -> tu
     wanted = "/".join(sorted(t.value for t in allowed)) if allowed else "indicator"
     found = ", ".join(sorted({type_of_kind(i.kind).value for i in whole}))
     raise ValueError(f"not a valid {wanted}" + (f" (it is a {found})" if found else ""))
+
+
+_MAX_FILENAME = 255
+_FILENAME_FORBIDDEN = frozenset('/\\:*?"<>|\x00\r\n')
+_MAX_USER_AGENT = 512
+
+
+def _file_name(text: str, allowed: Collection[IndicatorType]) -> tuple[IndicatorType, str]:
+    """A stated file name, kept as given (case matters on some systems); a path when one is allowed."""
+    if ("/" in text or "\\" in text) and IndicatorType.FILE_PATH in allowed:
+        return identify(text, {IndicatorType.FILE_PATH})
+    if len(text) > _MAX_FILENAME:
+        raise ValueError(f"a file name has at most {_MAX_FILENAME} characters")
+    if any(ch in _FILENAME_FORBIDDEN for ch in text):
+        raise ValueError('a file name is a bare name, without a path or characters like / \\ : * ? " < > |')
+    return IndicatorType.FILENAME, text
+
+
+def _user_agent(text: str) -> str:
+    """A stated user agent, kept as written: feeds list agents (``curl/8.4.0``) that prose rules would not."""
+    if len(text) > _MAX_USER_AGENT or not text.isprintable():
+        raise ValueError("not a valid user_agent")
+    return text
 
 
 _HASH_BY_LENGTH = {32: IndicatorType.MD5, 40: IndicatorType.SHA1, 64: IndicatorType.SHA256, 128: IndicatorType.SHA512}

@@ -42,9 +42,8 @@ _TYPES: dict[str, frozenset[IndicatorType]] = {
     "HASH": frozenset({IndicatorType.MD5, IndicatorType.SHA1, IndicatorType.SHA256}),
     "IP": frozenset({IndicatorType.IPV4, IndicatorType.IPV6}),
     "DOMAIN_NAME": frozenset({IndicatorType.DOMAIN}),
+    "FILENAME": frozenset({IndicatorType.FILENAME}),
 }
-_FILENAME_FORBIDDEN = frozenset('/\\:*?"<>|\x00\r\n')
-_MAX_FILENAME = 255
 
 
 class XdrRequestError(ValueError):
@@ -105,9 +104,7 @@ def _observation(item: object) -> Observation:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("indicator is required")
     xdr_type = str(item.get("type", "")).upper()
-    if xdr_type == "FILENAME":
-        kind, canonical = IndicatorType.FILENAME, _filename(value)
-    elif xdr_type in _TYPES:
+    if xdr_type in _TYPES:
         kind, canonical = identify(value, _TYPES[xdr_type])
     else:
         raise ValueError(f"type must be one of HASH, IP, DOMAIN_NAME, FILENAME, got {item.get('type')!r}")
@@ -159,11 +156,3 @@ def _expiry(raw: object) -> Expiry:
     except (OverflowError, OSError, ValueError):
         raise ValueError(f"expiration_date {raw!r} is out of range") from None
 
-
-def _filename(value: str) -> str:
-    name = value.strip()
-    if len(name) > _MAX_FILENAME:
-        raise ValueError(f"a file name has at most {_MAX_FILENAME} characters")
-    if any(ch in _FILENAME_FORBIDDEN for ch in name):
-        raise ValueError("a FILENAME is a bare file name, without a path or characters like / \\ : * ? \" < > |")
-    return name
