@@ -194,7 +194,7 @@ def test_rejected_rows_say_why(feed: Parsed) -> None:
          "Global\\EmotetMutex"),
         (None, f"{full} {attr_uuid(27)} (uri): not a valid url", "/wp-content/plugins/x/loader.php"),
         (None, f"event {TRUNCATED}: {TRUNCATED}.json: not valid JSON, truncated or corrupt: "
-               "Unterminated string starting at at line 14 column 21", TRUNCATED),
+               "unexpected end of data at line 14 column 22", TRUNCATED),
         (None, f"{sparse} {attr_uuid(105)} (sha256): no value", None),
         (None, f"{sparse} {attr_uuid(108)} (ip-dst): timestamp is not Unix seconds: 'yesterday'", "192.0.2.99"),
         (None, f"event {MISSING}: cannot fetch {MISSING}.json: [Errno 2] No such file or directory: "

@@ -389,7 +389,7 @@ def test_a_non_object_entry_is_a_rejected_row() -> None:
         (b"[]", "not a STIX bundle"),
         (b'{"type": "report", "id": "report--x"}', "not a STIX bundle"),
         (b'{"type": "bundle", "id": "bundle--x", "objects": {}}', "'objects' is not a list"),
-        (b"\xff\xfe\x00garbage", "not UTF-8 JSON"),
+        (b"\xff\xfe\x00garbage", "not valid JSON"),
         (BUNDLE.read_bytes()[:5000], "truncated or corrupt"),
     ],
     ids=["empty", "html", "list", "not-bundle", "objects-not-list", "binary", "truncated"],

@@ -231,7 +231,7 @@ def test_api_no_result_is_an_empty_feed(status: str) -> None:
         pytest.param(b'{"error": "rate limited"}', "not keyed by ThreatFox id", id="json-other-object"),
         pytest.param(b'{"query_status": "illegal_auth_key"}', "illegal_auth_key", id="api-refused"),
         pytest.param(b'{"query_status": "ok", "data": "nothing"}', "'data' list", id="api-without-data"),
-        pytest.param(b"[" * 100_000 + b"]" * 100_000, "not valid JSON: depth limit", id="deep-nesting"),
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, "not valid JSON, truncated or corrupt: depth limit", id="deep-nesting"),
     ],
 )
 def test_not_the_format_raises(data: bytes, reason: str) -> None:

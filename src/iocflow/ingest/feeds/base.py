@@ -12,9 +12,14 @@ truncated file): then nothing of it is stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from iocflow.exceptions import FeedError
 
 from iocflow.ingest.report import Parsed
 from iocflow.store.vocabulary import Reliability, Reputation, Severity, SourceCategory
@@ -66,3 +71,42 @@ def clean_tags(raw: object) -> tuple[str, ...]:
         if tag and tag.lower() not in {"none", "null"}:
             tags.append(tag)
     return tuple(dict.fromkeys(tags))
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def is_json(data: bytes, *, source: str, what: str) -> bool:
+    """Whether a document is JSON (else text); an empty document or an HTML page is not ``what``."""
+    head = data.removeprefix(_BOM).lstrip()[:1]
+    if not head:
+        raise FeedError("empty document", source=source)
+    if head == b"<":
+        raise FeedError(f"an HTML page (an error or login page?), not {what}", source=source)
+    return head in (b"{", b"[")
+
+
+def load_json(data: bytes, *, source: str | None) -> object:
+    """The parsed document; a truncated or corrupt one fails as a whole (nothing of it is stored)."""
+    try:
+        return orjson.loads(data.removeprefix(_BOM))
+    except orjson.JSONDecodeError as exc:
+        raise FeedError(f"not valid JSON, truncated or corrupt: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                        source=source) from None
+
+
+def field_time(row: Mapping[str, Any], *names: str) -> datetime | None:
+    """The first of ``names`` the row has, as aware UTC; ``ValueError`` names the field."""
+    for name in names:
+        if name in row:
+            try:
+                return parse_time(row[name])
+            except ValueError:
+                raise ValueError(f"{name} is not a time: {row[name]!r}") from None
+    return None
+
+
+def text_of(raw: object) -> str | None:
+    """A field as stripped text; empty and null are ``None``."""
+    text = str(raw).strip() if raw is not None else ""
+    return text or None

@@ -40,13 +40,11 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
-import orjson
 
 from iocflow.exceptions import FeedError
-from iocflow.ingest.feeds.base import FeedFormat, Fetch, clean_tags, parse_time
+from iocflow.ingest.feeds.base import FeedFormat, Fetch, clean_tags, field_time, is_json, load_json, text_of
 from iocflow.ingest.report import Parsed
 from iocflow.ingest.values import identify
 from iocflow.store.records import Observation
@@ -68,17 +66,11 @@ _CSV_KEYS = {
 _REQUIRED_COLUMNS = frozenset({"dst_ip", "dst_port"})
 _EXTRA_KEYS = ("status", "hostname", "as_number", "as_name", "country")
 _MAX_SHOWN = 300
-_BOM = b"\xef\xbb\xbf"
 
 
 def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
     """Every C2 in a Feodo Tracker IP blocklist, JSON or CSV."""
-    head = data.removeprefix(_BOM).lstrip()[:1]
-    if not head:
-        raise FeedError("empty document", source=_NAME)
-    if head == b"<":
-        raise FeedError("an HTML page (an error or login page?), not a Feodo Tracker blocklist", source=_NAME)
-    if head in (b"[", b"{"):
+    if is_json(data, source=_NAME, what="a Feodo Tracker blocklist"):
         return _parse_json(data)
     return _parse_csv(data.decode("utf-8-sig", errors="replace"))
 
@@ -87,7 +79,7 @@ def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
 
 
 def _parse_json(data: bytes) -> Parsed:
-    doc = _load_json(data)
+    doc = load_json(data, source=_NAME)
     if not isinstance(doc, list):
         raise FeedError("JSON that is not a list of C2 entries: not a Feodo Tracker blocklist", source=_NAME)
     parsed = Parsed()
@@ -98,15 +90,6 @@ def _parse_json(data: bytes) -> Parsed:
             continue
         _add(parsed, item, index)
     return parsed
-
-
-def _load_json(data: bytes) -> object:
-    """The parsed document; a truncated or corrupt one fails as a whole (nothing of it is stored)."""
-    try:
-        return orjson.loads(data.removeprefix(_BOM))
-    except orjson.JSONDecodeError as exc:
-        raise FeedError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} "
-                        "(a truncated or corrupt download?)", source=_NAME) from None
 
 
 # -- CSV --------------------------------------------------------------------------------------
@@ -191,11 +174,11 @@ def _observations(row: Mapping[str, Any]) -> tuple[Observation, Observation]:
     port = _port(row.get("port"))
     host = f"[{ip}]" if ip_type is IndicatorType.IPV6 else ip
     _, socket = identify(f"{host}:{port}", _SOCKET)
-    first = _time(row, "first_seen")
-    last = _time(row, "last_online")
+    first = field_time(row, "first_seen")
+    last = field_time(row, "last_online")
     if first is not None and last is not None and last < first:
         last = first  # a date-only last_online on the day it was first seen
-    malware = _text(row.get("malware"))
+    malware = text_of(row.get("malware"))
     tags = clean_tags([_THREAT_TYPE, "c2", *([malware] if malware else [])])
     address = Observation(
         ip_type,
@@ -218,19 +201,6 @@ def _port(raw: object) -> int:
     if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
         raise ValueError(f"port is not a TCP port: {raw!r}")
     return int(text)
-
-
-def _time(row: Mapping[str, Any], name: str) -> datetime | None:
-    """The field as aware UTC; ``ValueError`` names the field."""
-    try:
-        return parse_time(row.get(name))
-    except ValueError:
-        raise ValueError(f"{name} is not a time: {row.get(name)!r}") from None
-
-
-def _text(raw: object) -> str | None:
-    text = str(raw).strip() if raw is not None else ""
-    return text or None
 
 
 FORMAT = FeedFormat(

@@ -50,7 +50,6 @@ last_seen, unless the attribute states its own ``first_seen``/``last_seen``;
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -59,7 +58,7 @@ from typing import Any
 
 from iocflow.exceptions import FeedError
 from iocflow.extract import attack
-from iocflow.ingest.feeds.base import FeedFormat, Fetch, clean_tags, parse_time
+from iocflow.ingest.feeds.base import FeedFormat, Fetch, clean_tags, field_time, load_json, parse_time, text_of
 from iocflow.ingest.report import Parsed
 from iocflow.ingest.values import identify
 from iocflow.store.records import Observation
@@ -142,7 +141,7 @@ _MAX_SHOWN = 300
 
 def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
     """A MISP event document, or a feed manifest and every event it names (read through ``fetch``)."""
-    doc = _load_json(data)
+    doc = load_json(data, source=_NAME)
     parsed = Parsed()
     if isinstance(doc, dict) and "Event" in doc:
         event = doc["Event"]
@@ -160,19 +159,6 @@ def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
         if event is not None:
             _read_event(event, summary, parsed, event_uuid)
     return parsed
-
-
-def _load_json(data: bytes, *, source: str | None = _NAME) -> object:
-    """The parsed document; a truncated or corrupt one fails as a whole."""
-    try:
-        return json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise FeedError(f"not UTF-8 JSON (byte {exc.start})", source=source) from None
-    except json.JSONDecodeError as exc:
-        raise FeedError(f"not valid JSON, truncated or corrupt: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                        source=source) from None
-    except RecursionError:
-        raise FeedError("JSON nested too deeply", source=source) from None
 
 
 def _manifest(doc: object) -> dict[str, Mapping[str, Any]]:
@@ -204,7 +190,7 @@ def _fetch_event(event_uuid: str, fetch: Fetch, parsed: Parsed) -> Mapping[str, 
         parsed.reject(f"event {event_uuid}: cannot fetch {name}: {exc}", value=event_uuid)
         return None
     try:
-        doc = _load_json(data, source=None)
+        doc = load_json(data, source=None)
     except FeedError as exc:
         parsed.rows_read += 1
         parsed.reject(f"event {event_uuid}: {name}: {exc}", value=event_uuid)
@@ -234,7 +220,7 @@ class _Event:
 
 def _read_event(event: Mapping[str, Any], summary: Mapping[str, Any], parsed: Parsed,
                 listed_as: str | None = None) -> None:
-    event_uuid = _text(event.get("uuid")) or listed_as or "?"
+    event_uuid = text_of(event.get("uuid")) or listed_as or "?"
     rows = list(_attributes(event))
     try:
         details = _event_details(event, summary, event_uuid)
@@ -260,7 +246,7 @@ def _event_details(event: Mapping[str, Any], summary: Mapping[str, Any], event_u
         first_seen = parse_time(date)
     except ValueError:
         raise ValueError(f"date is not a date: {date!r}") from None
-    level = _text(get("threat_level_id"))
+    level = text_of(get("threat_level_id"))
     if level is not None and level not in _SEVERITIES:
         raise ValueError(f"threat_level_id must be 1-4, got {level!r}")
     orgc = get("Orgc")
@@ -268,8 +254,8 @@ def _event_details(event: Mapping[str, Any], summary: Mapping[str, Any], event_u
         uuid=event_uuid,
         first_seen=first_seen,
         severity=_SEVERITIES.get(level) if level else None,
-        reporter=_text(orgc.get("name")) if isinstance(orgc, dict) else None,
-        info=_text(get("info")),
+        reporter=text_of(orgc.get("name")) if isinstance(orgc, dict) else None,
+        info=text_of(get("info")),
         tags=_tag_names(get("Tag")),
     )
 
@@ -293,9 +279,9 @@ def _list(raw: object) -> list[object]:
 
 
 def _read_attribute(attr: Mapping[str, Any], obj: Mapping[str, Any] | None, event: _Event, parsed: Parsed) -> None:
-    attr_type = _text(attr.get("type")) or ""
+    attr_type = text_of(attr.get("type")) or ""
     raw = attr.get("value")
-    label = f"event {event.uuid} attribute {_text(attr.get('uuid')) or '?'} ({attr_type or 'no type'})"
+    label = f"event {event.uuid} attribute {text_of(attr.get('uuid')) or '?'} ({attr_type or 'no type'})"
     shown = _shown(raw)
     if attr.get("deleted") is True or (obj is not None and obj.get("deleted") is True):
         parsed.reject(f"{label}: deleted", value=shown)
@@ -343,10 +329,10 @@ def _attribute_details(attr: Mapping[str, Any], obj: Mapping[str, Any] | None, e
     """What the attribute and its event say about each value in it; ``ValueError`` for a bad time."""
     for_ids = not _is_false(attr.get("to_ids", True))
     tags, techniques, malware = _classify([*event.tags, *_tag_names(attr.get("Tag"))])
-    comment = _text(attr.get("comment")) or (_text(obj.get("comment")) if obj is not None else None)
+    comment = text_of(attr.get("comment")) or (text_of(obj.get("comment")) if obj is not None else None)
     return {
-        "first_seen": _time(attr, "first_seen") or event.first_seen,
-        "last_seen": _time(attr, "last_seen") or _epoch(attr.get("timestamp")),
+        "first_seen": field_time(attr, "first_seen") or event.first_seen,
+        "last_seen": field_time(attr, "last_seen") or _epoch(attr.get("timestamp")),
         "confidence": Confidence.HIGH if for_ids else Confidence.MEDIUM,
         "reputation": None if for_ids else Reputation.SUSPICIOUS,
         "severity": event.severity,
@@ -356,19 +342,12 @@ def _attribute_details(attr: Mapping[str, Any], obj: Mapping[str, Any] | None, e
         "comment": comment,
         "reporter": event.reporter,
         "context": event.info,
-        "ref": _text(attr.get("uuid")),
+        "ref": text_of(attr.get("uuid")),
     }
 
 
 def _is_false(raw: object) -> bool:
     return raw is False or raw == 0 or (isinstance(raw, str) and raw.strip().lower() in _FALSE)
-
-
-def _time(attr: Mapping[str, Any], name: str) -> datetime | None:
-    try:
-        return parse_time(attr.get(name))
-    except ValueError:
-        raise ValueError(f"{name} is not a time: {attr.get(name)!r}") from None
 
 
 def _epoch(raw: object) -> datetime | None:
@@ -424,7 +403,7 @@ def _galaxy_value(tag: str, galaxies: frozenset[str]) -> str | None:
     galaxy, sep, cluster = tag[len(_GALAXY):].partition("=")
     if not sep or galaxy.strip().lower() not in galaxies:
         return None
-    return _text(cluster.strip().strip('"'))
+    return text_of(cluster.strip().strip('"'))
 
 
 def _technique(tag: str) -> str | None:
@@ -451,11 +430,6 @@ def _identify(piece: str, part: _Part) -> tuple[IndicatorType, str]:
     """Type and canonical value of one part of an attribute value."""
     kind, value = identify(piece, part.allowed)
     return (part.stated or kind), value
-
-
-def _text(raw: object) -> str | None:
-    text = str(raw).strip() if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
-    return text or None
 
 
 def _shown(raw: object) -> str | None:

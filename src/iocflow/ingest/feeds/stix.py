@@ -69,17 +69,15 @@ rejections both. A document that is not JSON, or not a bundle, raises
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from iocflow.exceptions import FeedError
 from iocflow.extract import attack
 from iocflow.extract.model import Matrix
-from iocflow.ingest.feeds.base import FeedFormat, Fetch, clean_tags, parse_time
+from iocflow.ingest.feeds.base import FeedFormat, Fetch, clean_tags, field_time, load_json, text_of
 from iocflow.ingest.report import Parsed
 from iocflow.ingest.values import identify
 from iocflow.store.records import Observation
@@ -151,7 +149,7 @@ _MAX_SHOWN = 300
 
 def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
     """Every indicator pattern's values and every readable observable in a STIX 2.x bundle."""
-    bundle = _load_json(data)
+    bundle = load_json(data, source=_NAME)
     if not isinstance(bundle, dict) or bundle.get("type") != "bundle":
         raise FeedError("JSON that is not a STIX bundle (no \"type\": \"bundle\")", source=_NAME)
     objects = bundle.get("objects", [])
@@ -172,19 +170,6 @@ def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
             parsed.rows_read += 1
             _read_observable(obj, index, links, parsed)
     return parsed
-
-
-def _load_json(data: bytes) -> object:
-    """The parsed document; a truncated or corrupt one fails as a whole."""
-    try:
-        return json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise FeedError(f"not UTF-8 JSON (byte {exc.start})", source=_NAME) from None
-    except json.JSONDecodeError as exc:
-        raise FeedError(f"not valid JSON, truncated or corrupt: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                        source=_NAME) from None
-    except RecursionError:
-        raise FeedError("JSON nested too deeply", source=_NAME) from None
 
 
 # -- what the rest of the bundle says about an indicator --------------------------------------
@@ -210,7 +195,7 @@ class _Links:
         for obj in objects:
             if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
                 continue
-            obj_type, obj_id, name = obj.get("type"), obj["id"], _text(obj.get("name"))
+            obj_type, obj_id, name = obj.get("type"), obj["id"], text_of(obj.get("name"))
             if obj_type == "identity" and name:
                 links.identities[obj_id] = name
             elif obj_type == "malware" and name and obj.get("revoked") is not True:
@@ -242,10 +227,10 @@ def _tlp_of(marking: Mapping[str, Any]) -> str | None:
     """``tlp:<colour>`` for a TLP marking definition: 2.0/2.1 ``definition``, or a TLP 2.0 ``name``."""
     definition = marking.get("definition")
     if marking.get("definition_type") == "tlp" and isinstance(definition, dict):
-        colour = _text(definition.get("tlp"))
+        colour = text_of(definition.get("tlp"))
         if colour:
             return f"tlp:{colour.lower()}"
-    name = _text(marking.get("name"))
+    name = text_of(marking.get("name"))
     if name and name.upper().startswith("TLP:"):
         return name.lower()
     return None
@@ -265,7 +250,7 @@ def _attack_references(obj: Mapping[str, Any]) -> list[str]:
 
 def _attack_id(raw: object) -> str | None:
     """The ID if the ATT&CK table knows it as a technique, sub-technique or tactic."""
-    text = _text(raw)
+    text = text_of(raw)
     if not text:
         return None
     entries = attack.lookup(text)
@@ -287,12 +272,12 @@ def _tactics() -> dict[tuple[Matrix, str], str]:
 
 
 def _read_indicator(obj: Mapping[str, Any], index: int, links: _Links, parsed: Parsed) -> None:
-    sid = _text(obj.get("id")) or f"objects[{index}]"
+    sid = text_of(obj.get("id")) or f"objects[{index}]"
     pattern = obj.get("pattern")
     if obj.get("revoked") is True:
         parsed.reject(f"{sid}: revoked indicator", line=index, value=_shown(pattern))
         return
-    pattern_type = _text(obj.get("pattern_type")) or "stix"  # STIX 2.0 indicators have no pattern_type
+    pattern_type = text_of(obj.get("pattern_type")) or "stix"  # STIX 2.0 indicators have no pattern_type
     if pattern_type != "stix":
         parsed.reject(f"{sid}: pattern_type {pattern_type!r} is not a STIX pattern", line=index, value=_shown(pattern))
         return
@@ -328,15 +313,15 @@ def _indicator_details(obj: Mapping[str, Any], sid: str, links: _Links) -> dict[
     techniques = [*phase_ids, *_attack_references(obj), *links.techniques.get(sid, ())]
     reputations = [_REPUTATIONS[t.lower()] for t in (*types, *labels) if t.lower() in _REPUTATIONS]
     return {
-        "first_seen": _time(obj, "valid_from"),
-        "expiry": _time(obj, "valid_until"),
+        "first_seen": field_time(obj, "valid_from"),
+        "expiry": field_time(obj, "valid_until"),
         "confidence": _confidence(obj.get("confidence")),
         "reputation": max(reputations, key=lambda r: r.rank) if reputations else None,
         "tags": clean_tags([*labels, *types, *links.tlp_tags(obj), *phase_tags]),
         "techniques": tuple(dict.fromkeys(techniques)),
         "malware": links.malware.get(sid),
-        "comment": _text(obj.get("description")) or _text(obj.get("name")),
-        "reporter": links.identities.get(_text(obj.get("created_by_ref")) or ""),
+        "comment": text_of(obj.get("description")) or text_of(obj.get("name")),
+        "reporter": links.identities.get(text_of(obj.get("created_by_ref")) or ""),
         "ref": sid,
     }
 
@@ -348,7 +333,7 @@ def _kill_chain(phases: object) -> tuple[list[str], list[str]]:
     for phase in phases if isinstance(phases, list) else ():
         if not isinstance(phase, dict):
             continue
-        chain, name = _text(phase.get("kill_chain_name")), _text(phase.get("phase_name"))
+        chain, name = text_of(phase.get("kill_chain_name")), text_of(phase.get("phase_name"))
         if not chain or not name:
             continue
         matrix = _ATTACK_CHAINS.get(chain.lower())
@@ -366,13 +351,6 @@ def _confidence(raw: object) -> Confidence:
     if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= 100:
         raise ValueError(f"confidence must be an integer from 0 to 100, got {raw!r}")
     return next(confidence for floor, confidence in _CONFIDENCE_FLOORS if raw >= floor)
-
-
-def _time(obj: Mapping[str, Any], name: str) -> datetime | None:
-    try:
-        return parse_time(obj.get(name))
-    except ValueError:
-        raise ValueError(f"{name} is not a time: {obj.get(name)!r}") from None
 
 
 # -- patterns ---------------------------------------------------------------------------------
@@ -632,7 +610,7 @@ def _hash_key(name: object) -> str:
 
 
 def _read_observable(obj: Mapping[str, Any], index: int, links: _Links, parsed: Parsed) -> None:
-    sid = _text(obj.get("id")) or f"objects[{index}]"
+    sid = text_of(obj.get("id")) or f"objects[{index}]"
     obj_type = str(obj.get("type"))
     claims: list[_Claim] = []
     if obj_type == _FILE:
@@ -665,11 +643,6 @@ def _identify(raw: object, allowed: frozenset[IndicatorType]) -> tuple[Indicator
     if isinstance(raw, bool) or not isinstance(raw, str | int):
         raise ValueError("no value" if raw is None else f"value is not a string: {raw!r}")
     return identify(str(raw), allowed)
-
-
-def _text(raw: object) -> str | None:
-    text = raw.strip() if isinstance(raw, str) else ""
-    return text or None
 
 
 def _shown(raw: object) -> str | None:

@@ -39,13 +39,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
-import orjson
 
 from iocflow.exceptions import FeedError
-from iocflow.ingest.feeds.base import FeedFormat, Fetch, clean_tags, parse_time
+from iocflow.ingest.feeds.base import FeedFormat, Fetch, clean_tags, field_time, is_json, load_json, text_of
 from iocflow.ingest.report import Parsed
 from iocflow.ingest.values import identify
 from iocflow.store.records import Observation
@@ -68,31 +66,17 @@ _CONFIDENCE_FLOORS = ((75, Confidence.HIGH), (50, Confidence.MEDIUM), (0, Confid
 _UNKNOWN_MALWARE = "unknown"
 _NO_RESULTS = frozenset({"no_result", "no_results"})
 _MAX_SHOWN = 300
-_BOM = b"\xef\xbb\xbf"
 
 
 def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
     """Every IOC in a ThreatFox JSON export or ``get_iocs`` API answer."""
-    head = data.removeprefix(_BOM).lstrip()[:1]
-    if not head:
-        raise FeedError("empty document", source=_NAME)
-    if head == b"<":
-        raise FeedError("an HTML page (an error or login page?), not a ThreatFox export", source=_NAME)
-    doc = _load_json(data)
+    is_json(data, source=_NAME, what="a ThreatFox export")  # refuses empty documents and HTML pages
+    doc = load_json(data, source=_NAME)
     if not isinstance(doc, dict):
         raise FeedError("JSON that is neither a ThreatFox export nor its API answer", source=_NAME)
     if "query_status" in doc:
         return _parse_api(doc)
     return _parse_export(doc)
-
-
-def _load_json(data: bytes) -> object:
-    """The parsed document; a truncated or corrupt one fails as a whole (nothing of it is stored)."""
-    try:
-        return orjson.loads(data.removeprefix(_BOM))
-    except orjson.JSONDecodeError as exc:
-        raise FeedError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} "
-                        "(a truncated or corrupt download?)", source=_NAME) from None
 
 
 def _parse_export(doc: Mapping[str, Any]) -> Parsed:
@@ -162,7 +146,7 @@ def _observations(row: Mapping[str, Any], ref: object) -> list[Observation]:
     raw = _value(row)
     if not isinstance(raw, str) or not raw.strip():
         raise ValueError("missing ioc_value")
-    ioc_type = _text(row.get("ioc_type"))
+    ioc_type = text_of(row.get("ioc_type"))
     if ioc_type is None:
         raise ValueError("missing ioc_type")
     allowed = _TYPES.get(ioc_type.lower())
@@ -175,15 +159,15 @@ def _observations(row: Mapping[str, Any], ref: object) -> list[Observation]:
     observation = Observation(
         kind,
         value,
-        first_seen=_time(row, "first_seen_utc", "first_seen"),
-        last_seen=_time(row, "last_seen_utc", "last_seen"),
+        first_seen=field_time(row, "first_seen_utc", "first_seen"),
+        last_seen=field_time(row, "last_seen_utc", "last_seen"),
         confidence=_confidence(row.get("confidence_level")),
         tags=_tags(row),
         indicator_class="Malware",
         malware=_family(row),
-        threat_type=_text(row.get("threat_type")),
-        reporter=_text(row.get("reporter")),
-        ref=_text(ref),
+        threat_type=text_of(row.get("threat_type")),
+        reporter=text_of(row.get("reporter")),
+        ref=text_of(ref),
         extra=_extra(row),
     )
     if kind is not IndicatorType.SOCKET_ADDRESS:
@@ -209,13 +193,13 @@ def _confidence(raw: object) -> Confidence:
 
 
 def _family(row: Mapping[str, Any]) -> str | None:
-    if (_text(row.get("malware")) or "").lower() == _UNKNOWN_MALWARE:
+    if (text_of(row.get("malware")) or "").lower() == _UNKNOWN_MALWARE:
         return None
-    return _text(row.get("malware_printable"))
+    return text_of(row.get("malware_printable"))
 
 
 def _tags(row: Mapping[str, Any]) -> tuple[str, ...]:
-    threat_type = _text(row.get("threat_type"))
+    threat_type = text_of(row.get("threat_type"))
     added = [threat_type] if threat_type else []
     if threat_type == "botnet_cc":
         added.append("c2")
@@ -229,7 +213,7 @@ def _tags(row: Mapping[str, Any]) -> tuple[str, ...]:
 def _extra(row: Mapping[str, Any]) -> dict[str, object]:
     extra: dict[str, object] = {}
     for key, name in (("reference", "reference"), ("malware_alias", "malware_alias"), ("malware", "malpedia")):
-        text = _text(row.get(key))
+        text = text_of(row.get(key))
         if text and text.lower() not in {"none", "null", _UNKNOWN_MALWARE}:
             extra[name] = text
     return extra
@@ -237,22 +221,6 @@ def _extra(row: Mapping[str, Any]) -> dict[str, object]:
 
 def _flag(raw: object) -> bool:
     return raw is True or str(raw).strip().lower() in {"true", "1"}
-
-
-def _time(row: Mapping[str, Any], *names: str) -> datetime | None:
-    """The first of ``names`` the row has, as aware UTC; ``ValueError`` names the field."""
-    for name in names:
-        if name in row:
-            try:
-                return parse_time(row[name])
-            except ValueError:
-                raise ValueError(f"{name} is not a time: {row[name]!r}") from None
-    return None
-
-
-def _text(raw: object) -> str | None:
-    text = str(raw).strip() if raw is not None else ""
-    return text or None
 
 
 FORMAT = FeedFormat(

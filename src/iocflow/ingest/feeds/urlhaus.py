@@ -39,13 +39,11 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator, Mapping
-from datetime import datetime
 from typing import Any
 
-import orjson
 
 from iocflow.exceptions import FeedError
-from iocflow.ingest.feeds.base import FeedFormat, Fetch, clean_tags, parse_time
+from iocflow.ingest.feeds.base import FeedFormat, Fetch, clean_tags, field_time, is_json, load_json, text_of
 from iocflow.ingest.report import Parsed
 from iocflow.ingest.values import identify
 from iocflow.store.records import Observation
@@ -58,17 +56,11 @@ _REQUIRED_COLUMNS = frozenset({"id", "dateadded", "url"})
 #: What the API answers when nothing matched: an empty feed, not a failure.
 _NO_RESULTS = frozenset({"no_results", "no_result"})
 _MAX_SHOWN = 300
-_BOM = b"\xef\xbb\xbf"
 
 
 def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
     """Every URL in a URLhaus CSV dump, JSON dump or recent-URLs API answer."""
-    head = data.removeprefix(_BOM).lstrip()[:1]
-    if not head:
-        raise FeedError("empty document", source=_NAME)
-    if head == b"<":
-        raise FeedError("an HTML page (an error or login page?), not a URLhaus feed", source=_NAME)
-    if head in (b"{", b"["):
+    if is_json(data, source=_NAME, what="a URLhaus feed"):
         return _parse_json(data)
     return _parse_csv(data.decode("utf-8-sig", errors="replace"))
 
@@ -136,7 +128,7 @@ def _header(text: str) -> list[str] | None:
 
 
 def _parse_json(data: bytes) -> Parsed:
-    doc = _load_json(data)
+    doc = load_json(data, source=_NAME)
     if not isinstance(doc, dict):
         raise FeedError("JSON that is neither the URLhaus API answer nor its JSON dump", source=_NAME)
     if "query_status" in doc:
@@ -187,15 +179,6 @@ def _where(key: object, line: int | None) -> str:
     return "" if line is not None else f"id {key!r}: "
 
 
-def _load_json(data: bytes) -> object:
-    """The parsed document; a truncated or corrupt one fails as a whole (nothing of it is stored)."""
-    try:
-        return orjson.loads(data.removeprefix(_BOM))
-    except orjson.JSONDecodeError as exc:
-        raise FeedError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} "
-                        "(a truncated or corrupt download?)", source=_NAME) from None
-
-
 # -- one row ----------------------------------------------------------------------------------
 
 
@@ -216,43 +199,27 @@ def _observation(row: Mapping[str, Any], ref: object) -> Observation:
         _, url = identify(raw, _URL)
     except ValueError as exc:
         raise ValueError(f"url: {exc}") from None
-    threat = _text(row.get("threat"))
+    threat = text_of(row.get("threat"))
     tags = clean_tags(row.get("tags"))
     if threat:
         tags = clean_tags([*tags, threat])
     extra: dict[str, object] = {}
-    if status := _text(row.get("url_status")):
+    if status := text_of(row.get("url_status")):
         extra["url_status"] = status
-    if link := _text(row.get("urlhaus_link") or row.get("urlhaus_reference")):
+    if link := text_of(row.get("urlhaus_link") or row.get("urlhaus_reference")):
         extra["link"] = link
     return Observation(
         IndicatorType.URL,
         url,
-        first_seen=_time(row, "dateadded", "date_added"),
-        last_seen=_time(row, "last_online"),
+        first_seen=field_time(row, "dateadded", "date_added"),
+        last_seen=field_time(row, "last_online"),
         tags=tags,
         indicator_class="Malware",
         threat_type=threat,
-        reporter=_text(row.get("reporter")),
-        ref=_text(ref),
+        reporter=text_of(row.get("reporter")),
+        ref=text_of(ref),
         extra=extra,
     )
-
-
-def _time(row: Mapping[str, Any], *names: str) -> datetime | None:
-    """The first of ``names`` the row has, as aware UTC; ``ValueError`` names the field."""
-    for name in names:
-        if name in row:
-            try:
-                return parse_time(row[name])
-            except ValueError:
-                raise ValueError(f"{name} is not a time: {row[name]!r}") from None
-    return None
-
-
-def _text(raw: object) -> str | None:
-    text = str(raw).strip() if raw is not None else ""
-    return text or None
 
 
 FORMAT = FeedFormat(
