@@ -48,7 +48,8 @@ def test_schema_is_at_head_and_upgrade_is_idempotent(store: Store) -> None:
 def test_new_indicators_carry_every_field(store: Store) -> None:
     counts = store.record(FEED, [
         obs(IndicatorType.URL, "http://evil.iocflow-test.net/a.exe", first_seen=T0, tags=("exe", "emotet"),
-            malware="Emotet", threat_type="malware_download", reporter="abuse_ch", ref="123"),
+            malware="Emotet", threat_type="malware_download", reporter="abuse_ch", ref="123",
+            extra={"link": "https://urlhaus.abuse.ch/url/123/", "asn": 64496}),
         obs(IndicatorType.SHA256, "a" * 64, first_seen=T0, indicator_class="Malware", comment="dropper"),
     ], now=T0 + timedelta(hours=1))
     assert (counts.new, counts.updated, counts.unchanged) == (2, 0, 0)
@@ -67,6 +68,7 @@ def test_new_indicators_carry_every_field(store: Store) -> None:
     [(sighting, source)] = store.sightings(url.id)
     assert source.name == "test-feed" and source.category == "threat-intel"
     assert (sighting.malware, sighting.threat_type, sighting.reporter, sighting.ref) == ("Emotet", "malware_download", "abuse_ch", "123")
+    assert sighting.details == {"link": "https://urlhaus.abuse.ch/url/123/", "asn": 64496}
 
 
 def test_reingesting_the_same_data_moves_only_last_seen_and_expiry(store: Store) -> None:

@@ -37,6 +37,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 #: Ids are UUIDv5 strings (``records.uuid5``); a fixed-width string is as fast on SQLite and portable.
 Uuid36 = String(36)
 JsonList = JSON().with_variant(JSONB(), "postgresql")
+"""A JSON column (lists and objects), JSONB on PostgreSQL."""
 
 
 class Base(DeclarativeBase):
@@ -133,6 +134,8 @@ class SightingRow(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     context: Mapped[str | None] = mapped_column(Text)
     ref: Mapped[str | None] = mapped_column(Text)
+    #: What else the source said that has no column (a URLhaus page link, a ThreatFox reference, an ASN).
+    details: Mapped[dict[str, object] | None] = mapped_column(JsonList)
 
 
 class AllowlistEntryRow(Base):

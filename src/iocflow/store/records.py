@@ -116,6 +116,7 @@ class Observation:
     article: Article | None = None
     #: The source's own id for the row (URLhaus id, ThreatFox id, MISP attribute uuid).
     ref: str | None = None
+    #: Anything else the source said (a page link, an ASN); kept on the sighting as ``details``.
     extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
 
     @property

@@ -164,6 +164,7 @@ def _merge_batch(source: Source, observations: Sequence[Observation], now: datet
             "comment": obs.comment,
             "context": obs.context,
             "ref": obs.ref,
+            "details": obs.extra or None,
         }
         previous = pending.get(sid)
         if previous is not None:
@@ -194,7 +195,7 @@ def _merge_sighting(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         for key in ("extraction_confidence", "confidence", "confidence_rank"):
             merged[key] = new[key]
     for key in ("reliability", "severity", "reputation", "malware", "threat_type", "reporter",
-                "indicator_class", "comment", "ref", "expires_at"):
+                "indicator_class", "comment", "ref", "expires_at", "details"):
         if new[key] is not None:
             merged[key] = new[key]
     merged["context"] = old["context"] or new["context"]
