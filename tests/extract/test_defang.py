@@ -175,3 +175,37 @@ def test_refang_function(text, expected):
 @pytest.mark.parametrize(("text", "expected"), REFANG)
 def test_refang_is_idempotent(text, expected):
     assert refang(refang(text)) == expected
+
+
+# Long runs of markers are rewritten in bulk (refang.py, _MarkerScanner): the clean text and
+# the offsets back to the source must be the ones the marker-by-marker path gives.
+MANY_LABELS = "[.]".join("abcdefghijkl") + "[.]example[.]com"
+
+
+def test_long_stretch_of_bracketed_dots_keeps_offsets(check_offsets):
+    text = f"host {MANY_LABELS} and 10[.]1[.]2[.]3 then " + "1[.]" * 40 + "1 end"
+    ex = extract(text)
+    check_offsets(text, ex)
+    domain = next(i for i in ex if i.kind is Kind.DOMAIN)
+    assert domain.value == MANY_LABELS.replace("[.]", ".")
+    assert (domain.raw, domain.start) == (MANY_LABELS, text.index(MANY_LABELS))
+    ip = next(i for i in ex if i.kind is Kind.IPV4)
+    assert (ip.value, ip.raw) == ("10.1.2.3", "10[.]1[.]2[.]3")
+    assert refang(text).endswith("1." * 40 + "1 end")
+
+
+def test_long_stretch_of_defanged_schemes_keeps_offsets(check_offsets):
+    chain = "hxxp://a.example.com/" + "hXXps://b.example.com/" * 12 + "fxp://c.example.com/x"
+    text = f"see {chain} and hxxp[:]//evil[.]com/y now"
+    ex = extract(text)
+    check_offsets(text, ex)
+    url = next(i for i in ex if i.kind is Kind.URL)
+    assert url.raw == chain
+    assert url.value == chain.replace("hxxp", "http").replace("hXXps", "https").replace("fxp", "ftp")
+    assert "http://evil.com/y" in ex.values(Kind.URL)
+
+
+@pytest.mark.parametrize("unit", ["[.]", "(dot)", "1[.]", "a{.}", "hxxp://a/", "hXXps://b.c/", "fxp:"])
+def test_long_marker_runs_refang_like_single_markers(unit):
+    text = "start " + unit * 50 + "x end"
+    assert refang(text) == "start " + refang(unit + "x")[:-1] * 50 + "x end"

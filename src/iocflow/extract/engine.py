@@ -122,9 +122,9 @@ def _candidates(clean: str) -> list[Candidate]:
             start = pos if locate is None else locate(clean, pos)
             if start is not None and read(start, index):
                 continue
-        target = handoff[index]
-        if target is not None:
-            read(pos, target)
+        handed = handoff[index]
+        if handed is not None and handed[1](clean, pos):
+            read(pos, handed[0])
     return out
 
 

@@ -27,6 +27,8 @@ from iocflow.extract.scanner import byte_view, compile_database
 # "[.]" "(.)" "{.}" "[dot]": a bracketed dot with no spaces, refanged to "." whatever its neighbours
 # are, as long as neither is a space (spaced forms keep or drop the space, see refang_view).
 _PLAIN_DOT = r"[\[({](?:\.|dot)[\])}]"
+# "hxxp:", "hXXps:", "fxp:": a defanged scheme word right before its colon.
+_PLAIN_SCHEME = r"\b(?:h(?:xx|xt|tx|__)|fx)ps?:"
 
 # Defang markers, found by one Hyperscan pass (linear, no backtracking).
 # Each entry: pattern over the one-byte view, number of context characters
@@ -42,8 +44,10 @@ _MARKERS: tuple[tuple[str, int, str], ...] = (
     (r"\bfxps?(?:\[?:|%3a|\[://\])", 0, "scheme"),          # fxp:
     (r"[a-z]%3a%2f%2f", 1, "pct"),                           # http%3A%2F%2F
     (r" dot ", 0, "spaced"),                                 # example dot com
-    # Eight plain bracketed dots close together: a stretch read in bulk (see _MarkerScanner).
+    # Eight plain bracketed dots, or eight "hxxp:" schemes, close together: a stretch read
+    # in bulk (see _MarkerScanner).
     ("(?:" + _PLAIN_DOT + r"[A-Za-z0-9_\-]{0,4}){7}" + _PLAIN_DOT, 0, "dense"),
+    ("(?:" + _PLAIN_SCHEME + r"[A-Za-z0-9/._~?#=&+:\-]{0,12}){7}" + _PLAIN_SCHEME, 0, "dense"),
 )
 _SCHEME_WORD = re.compile(r"(h..p|f.p)(s?)", re.IGNORECASE)
 _SCHEMES = {"f": "ftp", "h": "http"}
@@ -104,7 +108,7 @@ class RefangedText:
         if inner is None:
             _, _, os_, oe = self._spans[i]
             stretch = self.original[os_:oe]
-            inner = _apply(stretch, [(m.start(), m.end(), ".") for m in _PLAIN_DOTS.finditer(stretch)])
+            inner = _apply(stretch, _stretch_edits(stretch))
             self._coarse[i] = inner
         return inner
 
@@ -119,7 +123,7 @@ def refang_view(text: str) -> RefangedText:
     hits, stretches = _marker_scanner().scan(text)
     if not hits and not stretches:
         return RefangedText(text, text)
-    edits: list[tuple[int, int, str]] = [(lo, hi, _PLAIN_DOTS.sub(".", text[lo:hi])) for lo, hi in stretches]
+    edits: list[tuple[int, int, str]] = [(lo, hi, _refang_stretch(text[lo:hi])) for lo, hi in stretches]
     spaced_done = -1
     for start, end, kind in hits:
         marker = text[start:end]
@@ -210,9 +214,51 @@ def _marker_scanner() -> _MarkerScanner:
 
 # A stretch of plain bracketed dots joined by word characters ("1[.]1[.]1", "[.][.][.]"), up to
 # its last dot that is followed by more of the stretch: every dot in it is refanged to "." by the
-# same rule, so it is rewritten in one regex call instead of one Python step per marker.
-_STRETCH = re.compile(r"(?:[A-Za-z0-9_\-]*+" + _PLAIN_DOT + r"(?=[A-Za-z0-9_\-\[({]))*+", re.IGNORECASE)
+# same rule, so it is rewritten with one regex call instead of one Python step per marker.
+_DOT_STRETCH = re.compile(r"(?:[A-Za-z0-9_\-]*+" + _PLAIN_DOT + r"(?=[A-Za-z0-9_\-\[({]))*+", re.IGNORECASE)
+# A stretch of URL characters with no brackets, "%", "*", "\\" or spaces ("hxxp://a/hxxp://a/"):
+# the only markers that fit in it are plain schemes. It stops before its last word, which a
+# bracketed or encoded colon ("…/hxxp[:]//") or a spaced dot ("… x [.] y") may follow: that
+# word is left to the marker pass.
+_SCHEME_STRETCH = re.compile(r"[A-Za-z0-9/._~?#=&+:\-]*+")
+_WORD_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
 _PLAIN_DOTS = re.compile(_PLAIN_DOT, re.IGNORECASE)
+# A scheme word at a word start ("h" then a look back: much faster than a leading "\\b").
+_SCHEME_FIXES = (
+    (re.compile(r"h(?<=\bh)(?:xx|xt|tx|__)ps(?=:)", re.IGNORECASE), "https"),
+    (re.compile(r"h(?<=\bh)(?:xx|xt|tx|__)p(?=:)", re.IGNORECASE), "http"),
+    (re.compile(r"f(?<=\bf)xps(?=:)", re.IGNORECASE), "ftps"),
+    (re.compile(r"f(?<=\bf)xp(?=:)", re.IGNORECASE), "ftp"),
+)
+
+
+def _dot_stretch_end(text: str, pos: int) -> int:
+    return _DOT_STRETCH.match(text, pos).end()  # type: ignore[union-attr]
+
+
+def _scheme_stretch_end(text: str, pos: int) -> int:
+    stretch = text[pos : _SCHEME_STRETCH.match(text, pos).end()]  # type: ignore[union-attr]
+    return pos + len(stretch.rstrip(_WORD_CHARS))
+
+
+def _refang_stretch(stretch: str) -> str:
+    """The clean form of a stretch: what the marker-by-marker edits of _stretch_edits give."""
+    if stretch.endswith((")", "]", "}")):  # a stretch of dots ends with one, a stretch of schemes never does
+        return _PLAIN_DOTS.sub(".", stretch)
+    for pattern, scheme in _SCHEME_FIXES:
+        stretch = pattern.sub(scheme, stretch)
+    return stretch
+
+
+def _stretch_edits(stretch: str) -> list[tuple[int, int, str]]:
+    """The edits refang_view makes in a stretch, one per marker, for its offset map."""
+    edits = [(m.start(), m.end(), ".") for m in _PLAIN_DOTS.finditer(stretch)]
+    for pattern, scheme in _SCHEME_FIXES:
+        edits.extend((m.start(), m.end(), scheme) for m in pattern.finditer(stretch))
+    edits.sort()
+    return edits
+
+
 # No marker is longer than this, so a scan resumed this far back sees every marker whole.
 _MARKER_SPAN = 16
 
@@ -244,7 +290,7 @@ class _MarkerScanner:
                 e = end + shift
                 if kind == "dense":
                     if e >= stretch[1]:
-                        stretch_end = _STRETCH.match(text, e).end()  # type: ignore[union-attr]
+                        stretch_end = (_dot_stretch_end if text[e - 1] in "])}" else _scheme_stretch_end)(text, e)
                         if stretch_end > e:
                             stretch[0], stretch[1] = e, stretch_end
                             stretches.append((e, stretch_end))

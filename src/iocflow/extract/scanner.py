@@ -10,7 +10,7 @@ one byte per character (ASCII as itself, Latin-1 as itself, anything else as
 from __future__ import annotations
 
 import codecs
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import hyperscan
 
@@ -43,6 +43,10 @@ def compile_database(expressions: Sequence[bytes], flags: Sequence[int]) -> hype
     return db
 
 
+def _always(text: str, pos: int) -> bool:
+    return True
+
+
 class Scanner:
     """Compiled triggers for a fixed tuple of families."""
 
@@ -68,8 +72,8 @@ class Scanner:
         # read as part of a URL or e-mail is not parsed again by it.
         by_name = {family.name: index for index, family in enumerate(self.families)}
         self.finder_of: dict[Kind, int] = {k: by_name[k.value] for k in Kind if k.value in by_name}
-        self.handoff: tuple[int | None, ...] = tuple(
-            by_name[f.handoff] if f.handoff is not None else None for f in self.families
+        self.handoff: tuple[tuple[int, Callable[[str, int], object]] | None, ...] = tuple(
+            (by_name[f.handoff], f.handoff_if or _always) if f.handoff is not None else None for f in self.families
         )
         self._shift = tuple(shift)
         self._som = tuple(som)

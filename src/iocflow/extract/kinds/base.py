@@ -77,8 +77,9 @@ class Family:
     are hard to read backwards keep ``som=True``.
 
     ``handoff`` names the family that reads on from this family's trigger
-    end when this family reads nothing there: a "://" inside a URL already
-    read, or without a scheme, is handed to the domain family, whose own
+    end when this family reads nothing there, if ``handoff_if(text, end)``
+    holds: a "://" inside a URL already read, or without a scheme, is handed
+    to the domain family when a dotted name follows, since the domain
     trigger skips hosts after "://" (the URL family reports those).
     """
 
@@ -91,6 +92,7 @@ class Family:
     som: bool = False
     locate: Locator | None = None
     handoff: str | None = None
+    handoff_if: Callable[[str, int], object] | None = None
 
 
 def word_char(ch: str) -> bool:

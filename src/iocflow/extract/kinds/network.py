@@ -535,6 +535,11 @@ _DOTTED_LABELS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789
 _IPV4_CHARS = "0123456789."
 
 
+# What the domain trigger needs to fire: host characters (in the scanner's byte view: ASCII
+# word characters, "-", anything non-ASCII but a no-break space), then a dot.
+_DOTTED_AHEAD = re.compile(r"[A-Za-z0-9_\-\x80-\x9f\xa1-\U0010ffff]++\.")
+
+
 def _locate_url(text: str, end: int) -> int | None:
     sep = end - 3  # the trigger ends with "://"
     start = run_start(text, sep, _SCHEME_CHARS, 16)
@@ -575,7 +580,7 @@ def _locate_asn(text: str, end: int) -> int | None:
 
 FAMILIES = (
     Family("url", (r"[A-Za-z][A-Za-z0-9+\-]{0,15}://",), parse_url, frozenset({Kind.URL, Kind.DOMAIN, Kind.IPV4, Kind.IPV6, Kind.SOCKET_ADDRESS}),
-           locate=_locate_url, handoff="domain"),
+           locate=_locate_url, handoff="domain", handoff_if=_DOTTED_AHEAD.match),
     # A dotted run from its first label to a later label that opens with two letters (a TLD
     # shape): fires for "mail.163.com" and "a.b.example.com", not for "1.2" or "a@a.a@a.a".
     # Not after "://": the URL family reads that host and reports it, and skipping it here
