@@ -17,7 +17,7 @@ from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, String, Table, any_, bindparam
+from sqlalchemy import BigInteger, ColumnElement, Integer, String, Table, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -73,7 +73,7 @@ def _pg_arrays(session: Session, table: Table, columns: Sequence[str]) -> str:
     return ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}[]" for c in columns)
 
 
-def matching(session: Session, column: ColumnElement[str], ids: Sequence[str]) -> ColumnElement[bool]:
+def matching(session: Session, column: ColumnElement[Any], ids: Sequence[str] | Sequence[int]) -> ColumnElement[bool]:
     """``column IN ids`` as each database plans it best.
 
     PostgreSQL gets ``= ANY(array)``: with a long ``IN`` list and statistics
@@ -82,7 +82,8 @@ def matching(session: Session, column: ColumnElement[str], ids: Sequence[str]) -
     """
     if _is_sqlite(session):
         return column.in_(ids)
-    return column == any_(bindparam(None, list(ids), type_=ARRAY(String)))
+    element = column.type if isinstance(column.type, Integer | BigInteger) else String()
+    return column == any_(bindparam(None, list(ids), type_=ARRAY(element)))
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -106,20 +107,20 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     connection.exec_driver_sql(sql, tuple(list(col) for col in zip(*params, strict=True)))
 
 
-def update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """``UPDATE`` every row by its ``id`` (all rows have the same keys); same strategy as ``insert_rows``."""
+def update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], *, key: str = "id") -> None:
+    """``UPDATE`` every row by its ``key`` column (all rows have the same keys); same strategy as ``insert_rows``."""
     if not rows:
         return
-    columns = [c for c in rows[0] if c != "id"]
-    ordered = [*columns, "id"]
+    columns = [c for c in rows[0] if c != key]
+    ordered = [*columns, key]
     sqlite = _is_sqlite(session)
     params = _parameters(table, ordered, sqlite, rows)
     connection = session.connection()
     if sqlite:
         assignments = ", ".join(f"{c} = ?" for c in columns)
-        connection.exec_driver_sql(f"UPDATE {table.name} SET {assignments} WHERE id = ?", params)  # type: ignore[arg-type]
+        connection.exec_driver_sql(f"UPDATE {table.name} SET {assignments} WHERE {key} = ?", params)  # type: ignore[arg-type]
         return
     assignments = ", ".join(f"{c} = v.{c}" for c in columns)
     sql = (f"UPDATE {table.name} AS t SET {assignments} FROM unnest({_pg_arrays(session, table, ordered)}) "
-           f"AS v({', '.join(ordered)}) WHERE t.id = v.id")
+           f"AS v({', '.join(ordered)}) WHERE t.{key} = v.{key}")
     connection.exec_driver_sql(sql, tuple(list(col) for col in zip(*params, strict=True)))

@@ -124,10 +124,6 @@ class Observation:
         return indicator_id(self.type.value, self.value)
 
 
-def sighting_id(indicator: str, source: str, article: str | None) -> str:
-    """One sighting per indicator, source and article: a feed re-listing it updates the same one."""
-    return uuid5(f"sighting:{indicator}:{source}:{article or ''}")
-
 
 @dataclass(frozen=True, slots=True)
 class RowError:

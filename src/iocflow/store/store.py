@@ -117,12 +117,12 @@ class Store:
         flagged = 0
         with self.transaction() as session:
             changes = []
-            rows = session.execute(select(IndicatorRow.id, IndicatorRow.type, IndicatorRow.value, IndicatorRow.allowlist_reason))
-            for iid, kind, value, old_reason in rows:
+            rows = session.execute(select(IndicatorRow.pk, IndicatorRow.type, IndicatorRow.value, IndicatorRow.allowlist_reason))
+            for key, kind, value, old_reason in rows:
                 reason = allowlist.match(IndicatorType(kind), value)
                 flagged += reason is not None
                 if reason != old_reason:
-                    changes.append({"id": iid, "allowlisted": reason is not None, "allowlist_reason": reason})
+                    changes.append({"pk": key, "allowlisted": reason is not None, "allowlist_reason": reason})
             if changes:
                 session.execute(update(IndicatorRow), changes)
         return flagged
@@ -131,12 +131,13 @@ class Store:
 
     def get_indicator(self, kind: IndicatorType | str, value: str) -> IndicatorRow | None:
         with self.transaction() as session:
-            return session.get(IndicatorRow, indicator_id(kind, value))
+            return session.scalar(select(IndicatorRow).where(IndicatorRow.id == indicator_id(kind, value)))
 
     def sightings(self, iid: str) -> list[tuple[SightingRow, SourceRow]]:
         with self.transaction() as session:
             query = (select(SightingRow, SourceRow).join(SourceRow, SightingRow.source_id == SourceRow.id)
-                     .where(SightingRow.indicator_id == iid).order_by(SightingRow.first_seen))
+                     .join(IndicatorRow, SightingRow.indicator_pk == IndicatorRow.pk)
+                     .where(IndicatorRow.id == iid).order_by(SightingRow.first_seen, SightingRow.pk))
             return [(s, src) for s, src in session.execute(query).all()]
 
     def count(self, kind: IndicatorType | None = None) -> int:

@@ -18,17 +18,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from iocflow.store import bulk, policy
 from iocflow.store.allowlist import Allowlist
-from iocflow.store.models import ArticleRow, IndicatorRow, SightingRow, SourceRow
-from iocflow.store.records import NEVER, Observation, Source, sighting_id
-from iocflow.store.vocabulary import Confidence, Reliability, Reputation, Severity
+from iocflow.store.models import NO_ARTICLE, ArticleRow, IndicatorRow, SightingRow, SourceRow
+from iocflow.store.records import NEVER, Observation, Source
+from iocflow.store.vocabulary import Reliability, Reputation, Severity
 
+_K = TypeVar("_K", str, int)
 _CHUNK = 500  # ids per IN (...) list: well under every driver's parameter limit
 #: Indicator columns whose change makes a re-report an update rather than a re-sighting.
 _TRACKED = (
@@ -83,24 +84,27 @@ def record(
     pending = _merge_batch(source, observations, now)
     by_indicator: dict[str, list[_Pending]] = {}
     for p in pending.values():
-        by_indicator.setdefault(p.row["indicator_id"], []).append(p)
-    stored = _load(session, IndicatorRow, IndicatorRow.id, by_indicator)
+        by_indicator.setdefault(p.indicator_id, []).append(p)
+    stored = _load_indicators(session, by_indicator)
     counts = WriteCounts()
-    # New indicators first (their sightings reference them); the batch is all they have been seen in.
+    # New indicators first (their sightings point at them); the batch is all they have been seen in.
     inserts = [
         _summarise(iid, reports, None, _batch_aggregate(reports), allowlist, ttl_overrides)
         for iid, reports in by_indicator.items() if iid not in stored
     ]
+    keys = {iid: old["pk"] for iid, old in stored.items()}
     if inserts:
         bulk.insert_rows(session, IndicatorRow.__table__, inserts)
+        keys |= _keys_of(session, [row["id"] for row in inserts])
         counts.new = len(inserts)
         counts.new_ids = [row["id"] for row in inserts]
-    _write_sightings(session, pending)
+    _write_sightings(session, source.id, pending, keys, known={old["pk"] for old in stored.values()})
     # Known indicators: re-summarise from all their sightings, now including this batch's.
-    aggregates = _aggregates(session, [iid for iid in by_indicator if iid in stored])
+    aggregates = _aggregates(session, [old["pk"] for old in stored.values()])
     updates = []
     for iid, old in stored.items():
-        row = _summarise(iid, by_indicator[iid], old, aggregates[iid], allowlist, ttl_overrides)
+        row = _summarise(iid, by_indicator[iid], old, aggregates[old["pk"]], allowlist, ttl_overrides)
+        row["pk"] = old["pk"]
         if row == old:
             counts.unchanged += 1
             continue
@@ -110,50 +114,41 @@ def record(
         else:
             counts.unchanged += 1
     if updates:
-        bulk.update_rows(session, IndicatorRow.__table__, updates)
+        bulk.update_rows(session, IndicatorRow.__table__, updates, key="pk")
     return counts
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     """A sighting as this batch reports it, before it meets the stored one."""
 
-    id: str
+    indicator_id: str
     observation: Observation
+    #: The sighting's columns except its keys (``pk``, ``indicator_pk``), which are known only at write time.
     row: dict[str, Any]
-    expiry_never: bool
-    expiry_at: datetime | None
 
 
-def _merge_batch(source: Source, observations: Sequence[Observation], now: datetime) -> dict[str, _Pending]:
-    """One pending sighting per sighting id (a value repeated in one article is one sighting)."""
-    pending: dict[str, _Pending] = {}
+def _merge_batch(source: Source, observations: Sequence[Observation], now: datetime) -> dict[tuple[str, str], _Pending]:
+    """One pending sighting per (indicator, article): a value repeated in one article is one sighting."""
+    pending: dict[tuple[str, str], _Pending] = {}
     source_key = source.id
-    confidences: dict[tuple[Confidence, Reliability], Confidence] = {}
+    ratings: dict[tuple[object, ...], dict[str, Any]] = {}
     for obs in observations:
         iid = obs.indicator_id
-        article = obs.article.id if obs.article is not None else None
-        sid = sighting_id(iid, source_key, article)
-        reliability = obs.reliability or source.reliability
-        confidence = confidences.get((obs.confidence, reliability))
-        if confidence is None:
-            confidence = confidences[obs.confidence, reliability] = policy.sighting_confidence(obs.confidence, reliability)
-        severity = obs.severity or source.severity
+        article = obs.article.id if obs.article is not None else NO_ARTICLE
+        sid = (iid, article)
+        key = (obs.confidence, obs.reliability, obs.severity, obs.reputation)
+        rating = ratings.get(key)
+        if rating is None:  # a batch has a handful of distinct ratings: work them out once each
+            rating = ratings[key] = _rating(source, obs)
         first = obs.first_seen or now
         last = max(obs.last_seen or now, first)
         row = {
-            "id": sid,
-            "indicator_id": iid,
             "source_id": source_key,
             "article_id": article,
             "first_seen": first,
             "last_seen": last,
-            "extraction_confidence": obs.confidence.value,
-            "confidence": confidence.value,
-            "confidence_rank": confidence.rank,
-            "reliability": reliability.value,
-            "severity": severity.value if severity else None,
-            "reputation": (obs.reputation or source.reputation).value,
+            **rating,
             "expires_at": obs.expiry if isinstance(obs.expiry, datetime) else None,
             "never_expires": obs.expiry == NEVER,
             "tags": sorted(set(obs.tags)),
@@ -167,11 +162,26 @@ def _merge_batch(source: Source, observations: Sequence[Observation], now: datet
             "details": obs.extra or None,
         }
         previous = pending.get(sid)
-        if previous is not None:
-            row = _merge_sighting(previous.row, row)
-        pending[sid] = _Pending(sid, obs if previous is None else _union_obs(previous.observation, obs), row,
-                                row["never_expires"], row["expires_at"])
+        if previous is None:
+            pending[sid] = _Pending(iid, obs, row)
+        else:
+            pending[sid] = _Pending(iid, _union_obs(previous.observation, obs), _merge_sighting(previous.row, row))
     return pending
+
+
+def _rating(source: Source, obs: Observation) -> dict[str, Any]:
+    """The sighting's rating columns: the observation's own, else its source's, confidence capped by policy."""
+    reliability = obs.reliability or source.reliability
+    confidence = policy.sighting_confidence(obs.confidence, reliability)
+    severity = obs.severity or source.severity
+    return {
+        "extraction_confidence": obs.confidence.value,
+        "confidence": confidence.value,
+        "confidence_rank": confidence.rank,
+        "reliability": reliability.value,
+        "severity": severity.value if severity else None,
+        "reputation": (obs.reputation or source.reputation).value,
+    }
 
 
 def _union_obs(a: Observation, b: Observation) -> Observation:
@@ -204,8 +214,8 @@ def _merge_sighting(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _chunks(ids: Iterable[str]) -> Iterator[list[str]]:
-    batch: list[str] = []
+def _chunks(ids: Iterable[_K]) -> Iterator[list[_K]]:
+    batch: list[_K] = []
     for i in ids:
         batch.append(i)
         if len(batch) == _CHUNK:
@@ -242,28 +252,48 @@ def _ensure_articles(session: Session, source: Source, observations: Sequence[Ob
         session.execute(insert(ArticleRow.__table__), rows)
 
 
-def _load(session: Session, table: type[Any], key: Any, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Stored rows of ``table`` whose primary key is in ``ids``, as plain dicts."""
-    columns = list(table.__table__.columns)
+def _load_indicators(session: Session, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Stored indicators whose id is in ``ids``, as plain dicts keyed by id."""
+    columns = list(IndicatorRow.__table__.columns)
     found: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(ids):
-        for row in session.execute(select(*columns).where(bulk.matching(session, key, chunk))).mappings():
+        query = select(*columns).where(bulk.matching(session, IndicatorRow.id, chunk))
+        for row in session.execute(query).mappings():
             found[row["id"]] = dict(row)
     return found
 
 
-def _write_sightings(session: Session, pending: dict[str, _Pending]) -> None:
-    stored = _load(session, SightingRow, SightingRow.id, pending)
-    inserts = [p.row for sid, p in pending.items() if sid not in stored]
-    updates = []
-    for sid, old in stored.items():
-        merged = _merge_sighting(old, pending[sid].row)
+def _keys_of(session: Session, ids: list[str]) -> dict[str, int]:
+    """The row keys the database gave the indicators just inserted."""
+    keys: dict[str, int] = {}
+    for chunk in _chunks(ids):
+        query = select(IndicatorRow.id, IndicatorRow.pk).where(bulk.matching(session, IndicatorRow.id, chunk))
+        keys.update((iid, key) for iid, key in session.execute(query))
+    return keys
+
+
+def _write_sightings(session: Session, source_id: str, pending: dict[tuple[str, str], _Pending],
+                     keys: dict[str, int], known: set[int]) -> None:
+    """Insert new sightings, update re-reported ones; only indicators stored before can have any."""
+    stored: dict[tuple[int, str], dict[str, Any]] = {}
+    s = SightingRow
+    columns = list(s.__table__.columns)
+    for chunk in _chunks(known):
+        query = select(*columns).where(s.source_id == source_id, bulk.matching(session, s.indicator_pk, chunk))
+        for row in session.execute(query).mappings():
+            stored[row["indicator_pk"], row["article_id"]] = dict(row)
+    inserts, updates = [], []
+    for (iid, article), p in pending.items():
+        key = keys[iid]
+        old = stored.get((key, article))
+        if old is None:
+            inserts.append({"indicator_pk": key, "article_id": article, **p.row})
+            continue
+        merged = _merge_sighting(old, p.row)
         if merged != old:
             updates.append(merged)
-    if inserts:
-        bulk.insert_rows(session, SightingRow.__table__, inserts)
-    if updates:
-        bulk.update_rows(session, SightingRow.__table__, updates)
+    bulk.insert_rows(session, s.__table__, inserts)
+    bulk.update_rows(session, s.__table__, updates, key="pk")
 
 
 Aggregate = tuple[datetime, datetime, int, int, int]
@@ -281,15 +311,15 @@ def _batch_aggregate(reports: list[_Pending]) -> Aggregate:
     )
 
 
-def _aggregates(session: Session, ids: list[str]) -> dict[str, Aggregate]:
+def _aggregates(session: Session, keys: list[int]) -> dict[int, Aggregate]:
     s = SightingRow
-    found: dict[str, Aggregate] = {}
-    for chunk in _chunks(ids):
+    found: dict[int, Aggregate] = {}
+    for chunk in _chunks(keys):
         query = (
-            select(s.indicator_id, func.min(s.first_seen), func.max(s.last_seen), func.max(s.confidence_rank),
+            select(s.indicator_pk, func.min(s.first_seen), func.max(s.last_seen), func.max(s.confidence_rank),
                    func.count(func.distinct(s.source_id)), func.count())
-            .where(bulk.matching(session, s.indicator_id, chunk))
-            .group_by(s.indicator_id)
+            .where(bulk.matching(session, s.indicator_pk, chunk))
+            .group_by(s.indicator_pk)
         )
         for iid, *values in session.execute(query):
             found[iid] = tuple(values)  # type: ignore[assignment]
@@ -316,8 +346,8 @@ def _summarise(
     industries = {t for r in reports for t in r.observation.industries}
     classes = [r.row["indicator_class"] for r in reports if r.row["indicator_class"]]
     comments = [r.row["comment"] for r in reports if r.row["comment"]]
-    never = any(r.expiry_never for r in reports)
-    expiries = [r.expiry_at for r in reports if r.expiry_at is not None]
+    never = any(r.row["never_expires"] for r in reports)
+    expiries = [r.row["expires_at"] for r in reports if r.row["expires_at"] is not None]
     if old is not None:
         severities.append(old["severity"])
         reputations.append(old["reputation"])

@@ -43,6 +43,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('name')
     )
     op.create_table('indicators',
+    sa.Column('pk', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('type', sa.String(length=32), nullable=False),
     sa.Column('value', sa.Text(), nullable=False),
@@ -62,10 +63,11 @@ def upgrade() -> None:
     sa.Column('sighting_count', sa.Integer(), nullable=False),
     sa.Column('allowlisted', sa.Boolean(), nullable=False),
     sa.Column('allowlist_reason', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('pk'),
+    sa.UniqueConstraint('id')
     )
     with op.batch_alter_table('indicators', schema=None) as batch_op:
-        batch_op.create_index('ix_indicators_last_seen_id', ['last_seen', 'id'], unique=False)
+        batch_op.create_index('ix_indicators_last_seen_pk', ['last_seen', 'pk'], unique=False)
 
     op.create_table('sources',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -95,10 +97,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_articles_source_id'), ['source_id'], unique=False)
 
     op.create_table('sightings',
-    sa.Column('id', sa.String(length=36), nullable=False),
-    sa.Column('indicator_id', sa.String(length=36), nullable=False),
+    sa.Column('pk', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('indicator_pk', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('source_id', sa.String(length=36), nullable=False),
-    sa.Column('article_id', sa.String(length=36), nullable=True),
+    sa.Column('article_id', sa.String(length=36), nullable=False),
     sa.Column('first_seen', iocflow.store.models.UtcDateTime(timezone=True), nullable=False),
     sa.Column('last_seen', iocflow.store.models.UtcDateTime(timezone=True), nullable=False),
     sa.Column('extraction_confidence', sa.String(length=8), nullable=False),
@@ -118,21 +120,19 @@ def upgrade() -> None:
     sa.Column('context', sa.Text(), nullable=True),
     sa.Column('ref', sa.Text(), nullable=True),
     sa.Column('details', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], ),
-    sa.ForeignKeyConstraint(['indicator_id'], ['indicators.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['indicator_pk'], ['indicators.pk'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('pk'),
+    sa.UniqueConstraint('indicator_pk', 'source_id', 'article_id', name='uq_sightings_indicator_source_article')
     )
     with op.batch_alter_table('sightings', schema=None) as batch_op:
-        batch_op.create_index('ix_sightings_article_id', ['article_id'], unique=False, sqlite_where=sa.text('article_id IS NOT NULL'), postgresql_where=sa.text('article_id IS NOT NULL'))
-        batch_op.create_index(batch_op.f('ix_sightings_indicator_id'), ['indicator_id'], unique=False)
+        batch_op.create_index('ix_sightings_article_id', ['article_id'], unique=False, sqlite_where=sa.text("article_id != ''"), postgresql_where=sa.text("article_id != ''"))
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('sightings', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_sightings_indicator_id'))
-        batch_op.drop_index('ix_sightings_article_id', sqlite_where=sa.text('article_id IS NOT NULL'), postgresql_where=sa.text('article_id IS NOT NULL'))
+        batch_op.drop_index('ix_sightings_article_id', sqlite_where=sa.text("article_id != ''"), postgresql_where=sa.text("article_id != ''"))
 
     op.drop_table('sightings')
     with op.batch_alter_table('articles', schema=None) as batch_op:
@@ -141,7 +141,7 @@ def downgrade() -> None:
     op.drop_table('articles')
     op.drop_table('sources')
     with op.batch_alter_table('indicators', schema=None) as batch_op:
-        batch_op.drop_index('ix_indicators_last_seen_id')
+        batch_op.drop_index('ix_indicators_last_seen_pk')
 
     op.drop_table('indicators')
     op.drop_table('feeds')
