@@ -160,7 +160,7 @@ class Allowlist:
             domain = value.lower()
             return self._suffix(domain) or self._base.exact_domains.get(domain) or self._user.exact_domains.get(domain)
         if kind is IndicatorType.URL:
-            return self._host(urlsplit(value).hostname or "")
+            return self._host(url_host(value))
         if kind in (IndicatorType.EMAIL, IndicatorType.XMPP):
             return self._host(value.rpartition("@")[2].partition("/")[0])
         if kind in _HASH_TYPES:
@@ -192,6 +192,25 @@ class Allowlist:
         if not host:
             return None
         return self._network(host) if _is_ip(host) else self._suffix(host.lower())
+
+
+def url_host(url: str) -> str:
+    """The host of a canonical URL (``scheme://[user@]host[:port]/...``), lower case, IPv6 without brackets.
+
+    Written out because ``urlsplit`` was a third of the allowlist's cost in a bulk ingest.
+    """
+    start = url.find("://")
+    if start < 0:
+        return (urlsplit(url).hostname or "").lower()
+    rest = url[start + 3 :]
+    for stop in "/?#":
+        cut = rest.find(stop)
+        if cut >= 0:
+            rest = rest[:cut]
+    rest = rest.rpartition("@")[2]
+    if rest.startswith("["):
+        return rest[1 : rest.find("]")].lower() if "]" in rest else ""
+    return rest.partition(":")[0].lower()
 
 
 def _address(text: str) -> tuple[int, int] | None:

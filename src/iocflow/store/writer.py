@@ -27,7 +27,7 @@ from iocflow.store import bulk, policy
 from iocflow.store.allowlist import Allowlist
 from iocflow.store.models import NO_ARTICLE, ArticleRow, IndicatorRow, SightingRow, SourceRow
 from iocflow.store.records import NEVER, Observation, Source
-from iocflow.store.vocabulary import Reliability, Reputation, Severity
+from iocflow.store.vocabulary import IndicatorType, Reliability, Reputation, Severity
 
 _K = TypeVar("_K", str, int)
 _CHUNK = 500  # ids per IN (...) list: well under every driver's parameter limit
@@ -89,7 +89,8 @@ def record(
     counts = WriteCounts()
     # New indicators first (their sightings point at them); the batch is all they have been seen in.
     inserts = [
-        _summarise(iid, reports, None, _batch_aggregate(reports), allowlist, ttl_overrides)
+        _first_summary(iid, reports[0], allowlist, ttl_overrides) if len(reports) == 1
+        else _summarise(iid, reports, None, _batch_aggregate(reports), allowlist, ttl_overrides)
         for iid, reports in by_indicator.items() if iid not in stored
     ]
     keys = {iid: old["pk"] for iid, old in stored.items()}
@@ -326,6 +327,45 @@ def _aggregates(session: Session, keys: list[int]) -> dict[int, Aggregate]:
     return found
 
 
+def _first_summary(iid: str, report: _Pending, allowlist: Allowlist,
+                   ttl_overrides: dict[str, int | None] | None) -> dict[str, Any]:
+    """``_summarise`` for the common case, an indicator seen for the first time in one sighting."""
+    row = report.row
+    obs = report.observation
+    reason = allowlist.match(obs.type, obs.value)
+    return {
+        "id": iid,
+        "type": obs.type.value,
+        "value": obs.value,
+        "first_seen": row["first_seen"],
+        "last_seen": row["last_seen"],
+        "confidence": row["confidence"],  # one source: no corroboration
+        "severity": row["severity"] or _DEFAULT_SEVERITY[row["reputation"]],
+        "reputation": row["reputation"],
+        "reliability": row["reliability"],
+        "expires_at": _expiry(obs.type, row["last_seen"], row["never_expires"],
+                              [row["expires_at"]] if row["expires_at"] else [], ttl_overrides),
+        "tags": row["tags"],
+        "industries": sorted(set(obs.industries)),
+        "techniques": sorted(set(obs.techniques)),
+        "indicator_class": row["indicator_class"],
+        "comment": row["comment"],
+        "source_count": 1,
+        "sighting_count": 1,
+        "allowlisted": reason is not None,
+        "allowlist_reason": reason,
+    }
+
+
+def _expiry(kind: IndicatorType, last_seen: datetime, never: bool, explicit: list[datetime],
+            ttl_overrides: dict[str, int | None] | None) -> datetime | None:
+    """The policy's expiry: never if any source said so or the type lives for ever, else the latest candidate."""
+    default = policy.default_expiry(kind, last_seen, ttl_overrides)
+    if never or default is None:
+        return None
+    return max([default, *explicit])
+
+
 def _summarise(
     iid: str,
     reports: list[_Pending],
@@ -358,11 +398,7 @@ def _summarise(
         never = never or old["expires_at"] is None
         if old["expires_at"] is not None:
             expiries.append(old["expires_at"])
-    default = policy.default_expiry(kind, last_seen, ttl_overrides)
-    if never or default is None:
-        expires_at = None
-    else:
-        expires_at = max([default, *expiries])
+    expires_at = _expiry(kind, last_seen, never, expiries, ttl_overrides)
     reason = allowlist.match(kind, first_obs.value)
     return {
         "id": iid,
