@@ -141,6 +141,10 @@ URL = [
     P("http://[2001:db8::1]:8080/x", ["http://[2001:db8::1]:8080/x"], id="pos-ipv6-host"),
     P("https://user:pass@evil.com/x", ["https://user:pass@evil.com/x"], id="pos-userinfo"),
     P("download evil.com/malware.exe now", ["evil.com/malware.exe"], id="pos-schemeless-with-path"),
+    P("get evil.com/" + "a" * 1000 + " now", ["evil.com/" + "a" * 1000], id="pos-schemeless-long-path"),
+    # A bare domain's path is read up to 1 KB (network._MAX_SCHEMELESS_PATH): longer, it is a domain alone.
+    P("get evil.com/" + "a" * 2000 + " now", [], id="neg-schemeless-path-over-1kb"),
+    P("get https://evil.com/" + "a" * 2000 + " now", ["https://evil.com/" + "a" * 2000], id="pos-scheme-url-no-limit"),
     P("a http://a.com/1 b http://a.com/1 c http://b.com/2", ["http://a.com/1", "http://b.com/2"], id="pos-dedup"),
     P("http://", [], id="neg-scheme-only"),
     P("plain words and nothing else", [], id="neg-prose"),

@@ -276,9 +276,17 @@ def parse_url(text: str, start: int) -> list[Candidate]:
     return found
 
 
+# Every domain along a path ("a.com/b.com/c.com/…") reads the rest of the path, so an
+# unbounded read makes a long chain of them quadratic. A bare domain with a longer path
+# than this is reported as a domain alone; URLs with a scheme have no such limit.
+_MAX_SCHEMELESS_PATH = 1024
+
+
 def _schemeless_url(text: str, start: int, host_end: int) -> Candidate | None:
-    m = _URL_REST.match(text, host_end)
+    m = _URL_REST.match(text, host_end, host_end + _MAX_SCHEMELESS_PATH + 1)
     assert m is not None  # the pattern matches the empty string
+    if m.end() - host_end > _MAX_SCHEMELESS_PATH:
+        return None
     url = trim_url(text[start : m.end()])
     if len(url) <= host_end - start:
         return None
