@@ -233,10 +233,12 @@ _SCHEME_FIXES = (
 
 
 def _dot_stretch_end(text: str, pos: int) -> int:
+    """End of the stretch of bracketed dots that goes on from the marker ending at ``pos``."""
     return _DOT_STRETCH.match(text, pos).end()  # type: ignore[union-attr]
 
 
 def _scheme_stretch_end(text: str, pos: int) -> int:
+    """End of the stretch of plain schemes that goes on from the scheme ending at ``pos``."""
     stretch = text[pos : _SCHEME_STRETCH.match(text, pos).end()]  # type: ignore[union-attr]
     return pos + len(stretch.rstrip(_WORD_CHARS))
 
@@ -270,9 +272,9 @@ class _MarkerScanner:
 
     def scan(self, text: str) -> tuple[list[tuple[int, int, str]], list[tuple[int, int]]]:
         """(start, end, kind) of each marker, longest per start, in text order, and the
-        (start, end) of each stretch of plain bracketed dots read in bulk.
+        (start, end) of each stretch of plain markers (bracketed dots, schemes) read in bulk.
 
-        When a dense run of bracketed dots starts, the stretch it opens is measured
+        When a dense run of plain markers starts, the stretch it opens is measured
         with one regex, the Hyperscan pass stops a marker's length later, and a new
         pass resumes after the stretch: a megabyte of "[.]" costs a few callbacks per
         stretch, not one per marker.
