@@ -17,10 +17,23 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Prepare ./data/iocflow.db with the bundled samples, make a key, start the API.
 run: $(VENV)/.installed
-	$(BIN)/iocflow extract src/iocflow/samples/sample-report.txt --format table
-	@echo
-	@echo "Try: $(BIN)/iocflow extract src/iocflow/samples/sample-report.txt --format json"
+	$(BIN)/iocflow db upgrade
+	$(BIN)/iocflow db load-samples
+	@KEY=$$($(BIN)/iocflow keys create make-run --tier pro --scope read:iocs --scope read:stix \
+	        --scope extract --scope write:indicators --scope admin 2>/dev/null); \
+	echo; \
+	echo "API key (pro tier, all scopes; shown once): $$KEY"; \
+	echo "Try:"; \
+	echo "  curl -s -H 'Authorization: Bearer '$$KEY 'http://$(HOST):$(PORT)/api/v1/iocs?limit=5'"; \
+	echo "  curl -sG -H 'Authorization: Bearer '$$KEY --data-urlencode 'value=hxxps://paper-lantern[.]top/gate.php' http://$(HOST):$(PORT)/api/v1/lookup"; \
+	echo "  OpenAPI: http://$(HOST):$(PORT)/docs"; \
+	echo
+	$(BIN)/iocflow serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest

@@ -23,9 +23,16 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default=DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the store.")
     redis_url: str | None = Field(default=None, description="Redis URL for limits shared across API workers.")
+    redis_prefix: str = Field(default="iocflow", description="Key prefix in Redis (one per deployment).")
     http_timeout: float = Field(default=30.0, gt=0, description="Seconds before a feed download gives up.")
     http_retries: int = Field(default=3, ge=0, description="Retries (with backoff) of a failed feed download.")
     user_agent: str = Field(default="iocflow (+https://github.com/iocflow/iocflow)")
+    tiers: dict[str, dict[str, object]] = Field(
+        default_factory=dict,
+        description="Tier overrides, e.g. {\"free\": {\"per_minute\": 30}} (see iocflow.api.tiers).",
+    )
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="Largest request body the API accepts.")
+    anonymous_per_minute: int = Field(default=60, gt=0, description="Requests/min per client IP without a key.")
     ttl_days: dict[str, int | None] = Field(
         default_factory=dict,
         description="Per-type expiry overrides in days, e.g. {\"ipv4\": 14}; null means never.",

@@ -5,11 +5,12 @@ from __future__ import annotations
 import typer
 
 from iocflow import __version__
-from iocflow.cli import extract, store
+from iocflow.cli import api, extract, store
 
 app = typer.Typer(help="iocflow: extract, collect, serve and share indicators of compromise.", no_args_is_help=True)
 app.command("extract")(extract.extract_command)
 store.register(app)
+api.register(app)
 
 
 @app.command()

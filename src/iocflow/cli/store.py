@@ -48,6 +48,38 @@ def db_upgrade(database: Database = None) -> None:
         err.print(f"store at {store.engine.url.render_as_string(hide_password=True)} is at revision {current_revision(store.engine)}")
 
 
+#: The bundled sample data: (file in iocflow/samples, feed format or None for an article).
+SAMPLES = (
+    ("urlhaus_recent.csv", "urlhaus"), ("feodo_ipblocklist.json", "feodo"), ("threatfox_recent.json", "threatfox"),
+    ("stix_bundle.json", "stix"), ("article_blog.html", None), ("sample-report.txt", None),
+)
+
+
+@db_app.command("load-samples")
+def db_load_samples(as_json: AsJson = False, database: Database = None) -> None:
+    """Ingest the bundled sample feeds and reports (what `make run` serves); safe to run again."""
+    from importlib.resources import as_file, files
+
+    from iocflow.ingest import service
+    from iocflow.ingest.feeds.registry import get_format
+
+    reports = []
+    with open_store(database) as store:
+        store.upgrade()
+        for name, fmt_name in SAMPLES:
+            with as_file(files("iocflow") / "samples" / name) as path:
+                if fmt_name is None:
+                    source = service.article_source(None, name="iocflow-samples", category=SourceCategory.RESEARCH)
+                    reports.append(service.ingest_article(store, str(path), source=source))
+                else:
+                    fmt = get_format(fmt_name)
+                    source = service.feed_source(fmt, f"sample-{fmt_name}", url=f"file://{path}")
+                    reports.append(service.ingest_feed(store, str(path), fmt=fmt, source=source)[0])
+    for report in reports:
+        report.errors = []  # the samples carry deliberately broken rows; the table counts them
+    _summary(reports, as_json)
+
+
 # -- reports --------------------------------------------------------------------------------------
 
 def _summary(reports: list[IngestReport], as_json: bool) -> None:

@@ -1,0 +1,1 @@
+"""The REST API (FastAPI): the IOC feed, lookups, extraction, pushes, keys, tiers and limits."""

@@ -1,0 +1,101 @@
+"""The error envelope, and the one place where every failure becomes one.
+
+Every error response is ``{"error": {"code", "message", "details", "request_id"}}``
+with the status of its code. Domain errors (``IocflowError``) carry no HTTP
+status; they are mapped here. Unexpected exceptions become a 500 with no trace
+of their internals (the trace goes to the server log with the request id).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from iocflow.exceptions import ExtractError, FeedError, IocflowError, StoreError
+
+log = logging.getLogger("iocflow.api")
+
+_STATUS_CODES = {
+    400: "invalid_parameter",
+    401: "missing_api_key",
+    403: "insufficient_scope",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limit_exceeded",
+    500: "internal_error",
+}
+
+
+class ApiError(Exception):
+    """An error the API answers with; ``code`` is the stable, documented identifier."""
+
+    def __init__(self, status: int, code: str, message: str, details: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or {}
+        self.headers = headers or {}
+
+
+def request_id(request: Request) -> str:
+    return getattr(request.state, "request_id", "") or ""
+
+
+def envelope(request: Request, status: int, code: str, message: str, details: dict[str, Any] | None = None,
+             headers: dict[str, str] | None = None) -> Response:
+    body = {"error": {"code": code, "message": message, "details": details or {}, "request_id": request_id(request)}}
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
+
+
+def _domain_status(exc: IocflowError) -> tuple[int, str]:
+    if isinstance(exc, ExtractError | FeedError):
+        return 400, "invalid_input"
+    if isinstance(exc, StoreError):
+        return 503, "store_unavailable" if "schema" in str(exc) or "database error" in str(exc) else "invalid_parameter"
+    return 400, "invalid_parameter"
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into the envelope."""
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        return envelope(request, exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            {"location": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", ""),
+             "type": err.get("type", "")}
+            for err in exc.errors()
+        ]
+        first = problems[0] if problems else {"location": "", "message": "invalid request"}
+        message = f"{first['location']}: {first['message']}" if first["location"] else first["message"]
+        return envelope(request, 400, "invalid_parameter", message, {"errors": problems})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = _STATUS_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        return envelope(request, exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(IocflowError)
+    async def domain_error(request: Request, exc: IocflowError) -> Response:
+        status, code = _domain_status(exc)
+        return envelope(request, status, code, str(exc))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error (request %s)", request_id(request))
+        return envelope(request, 500, "internal_error", "internal error; quote the request id when reporting it")

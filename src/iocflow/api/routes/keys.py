@@ -1,0 +1,51 @@
+"""``/api/v1/keys``: create, list and revoke API keys (admin scope)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+from starlette.responses import JSONResponse
+
+from iocflow.api.deps import Caller, ServicesDep, require
+from iocflow.api.errors import ApiError
+from iocflow.api.tiers import DEFAULT_SCOPES, Scope
+from iocflow.exceptions import StoreError
+from iocflow.store.keys import ApiKey, create_key, list_keys, revoke_key
+
+router = APIRouter(prefix="/api/v1", tags=["keys"])
+Admin = Annotated[Caller, Depends(require(Scope.ADMIN))]
+
+
+class KeyCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200, examples=["splunk-forwarder"])
+    tier: str = Field(default="free", examples=["pro"])
+    scopes: list[Scope] = Field(default_factory=lambda: [Scope(s) for s in DEFAULT_SCOPES])
+
+
+def key_json(key: ApiKey) -> dict[str, Any]:
+    return {"id": key.id, "name": key.name, "prefix": key.prefix, "tier": key.tier, "scopes": list(key.scopes),
+            "created_at": key.created_at.isoformat(), "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None}
+
+
+@router.post("/keys", status_code=201, summary="Create a key; the secret is in this answer only")
+def create(body: KeyCreate, _: Admin, svc: ServicesDep) -> JSONResponse:
+    if body.tier not in svc.tiers:
+        raise ApiError(400, "invalid_parameter", f"unknown tier {body.tier!r}",
+                       {"parameter": "tier", "valid_tiers": sorted(svc.tiers)})
+    key, secret = create_key(svc.store, name=body.name, tier=body.tier, scopes=tuple(s.value for s in body.scopes))
+    return JSONResponse(key_json(key) | {"key": secret}, status_code=201)
+
+
+@router.get("/keys", summary="List keys (never their secrets)")
+def index(_: Admin, svc: ServicesDep) -> JSONResponse:
+    return JSONResponse({"data": [key_json(k) for k in list_keys(svc.store)]})
+
+
+@router.delete("/keys/{key_id}", summary="Revoke a key by id or prefix")
+def revoke(key_id: str, _: Admin, svc: ServicesDep) -> JSONResponse:
+    try:
+        return JSONResponse(key_json(revoke_key(svc.store, key_id)))
+    except StoreError as exc:
+        raise ApiError(404, "not_found", str(exc)) from None

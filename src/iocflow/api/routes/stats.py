@@ -1,0 +1,25 @@
+"""``GET /api/v1/stats``: how many indicators, of which types, from which sources, seen on which days."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Query
+from starlette.responses import Response
+
+from iocflow.api.deps import Caller, StoreDep, require
+from iocflow.api.tiers import Scope
+from iocflow.store.queries import stats
+
+router = APIRouter(prefix="/api/v1", tags=["stats"])
+ReadIocs = Annotated[Caller, Depends(require(Scope.READ_IOCS))]
+
+
+@router.get("/stats", summary="Counts by type, source and day")
+def get_stats(_: ReadIocs, store: StoreDep,
+              days: Annotated[int, Query(ge=1, le=366, description="Days covered by by_day.")] = 30) -> Response:
+    with store.transaction() as session:
+        body = stats(session, days=days, now=datetime.now(UTC))
+    return Response(orjson.dumps(body), media_type="application/json")

@@ -1,0 +1,61 @@
+"""Tiers and scopes: what a key may do and how much. The one table of both.
+
+Operators change the limits with ``IOCFLOW_TIERS`` (JSON, merged over these
+defaults), e.g. ``{"free": {"per_minute": 30}}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Any
+
+
+class Scope(str, Enum):
+    READ_IOCS = "read:iocs"
+    READ_STIX = "read:stix"
+    WRITE_INDICATORS = "write:indicators"
+    EXTRACT = "extract"
+    ADMIN = "admin"
+
+
+class Format(str, Enum):
+    """Response formats of the feed endpoints."""
+
+    JSON = "json"
+    CSV = "csv"
+    TXT = "txt"
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    name: str
+    per_minute: int
+    per_day: int
+    max_results: int
+    lookback_days: int
+    formats: frozenset[str]
+
+
+ALL_FORMATS = frozenset(f.value for f in Format) | {"stix", "misp", "cef", "openioc", "sigma", "xdr"}
+
+DEFAULT_TIERS: dict[str, Tier] = {
+    "free": Tier("free", per_minute=10, per_day=1_000, max_results=100, lookback_days=1, formats=frozenset({"json"})),
+    "pro": Tier("pro", per_minute=1_000, per_day=1_000_000, max_results=10_000, lookback_days=365, formats=ALL_FORMATS),
+}
+
+#: Scopes a new key gets when none are asked for.
+DEFAULT_SCOPES = (Scope.READ_IOCS.value, Scope.EXTRACT.value)
+
+
+def tiers(overrides: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Tier]:
+    """The tier table with an operator's overrides applied (new tiers may be added)."""
+    table = dict(DEFAULT_TIERS)
+    for name, fields in (overrides or {}).items():
+        base = table.get(name) or Tier(name, 60, 10_000, 1_000, 30, frozenset({"json"}))
+        values = dict(fields)
+        if "formats" in values:
+            values["formats"] = frozenset(values["formats"])
+        table[name] = replace(base, **values)
+    return table
