@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iocflow.extract import Confidence, Kind, extract, refang
+from iocflow.extract import Kind, extract, refang
 
 P = pytest.param
 

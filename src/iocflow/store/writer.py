@@ -16,7 +16,7 @@ its sightings. Re-ingesting the same data therefore moves only ``last_seen``
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -187,8 +187,6 @@ def _rating(source: Source, obs: Observation) -> dict[str, Any]:
 
 def _union_obs(a: Observation, b: Observation) -> Observation:
     """Two reports of one sighting in one batch: keep the first, add the second's labels."""
-    from dataclasses import replace
-
     return replace(
         a,
         tags=tuple(dict.fromkeys(a.tags + b.tags)),
