@@ -144,8 +144,6 @@ def test_nul_byte_rejects_the_row_only() -> None:
     assert [e.line for e in parsed.errors] == [2]
 
 
-@pytest.mark.xfail(reason="identify() accepts a URL whose dotted-quad host is out of range (300.12.4.1); "
-                          "an extractor issue, not the parser's", strict=False)
 def test_url_with_out_of_range_ipv4_host_is_rejected() -> None:
     data = (b"# id,dateadded,url,url_status,last_online,threat,tags,urlhaus_link,reporter\n"
             b'"3","2024-05-01 10:00:00","http://300.12.4.1:8080/Mozi.m","online","","malware_download","","",""\n')

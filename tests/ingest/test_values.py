@@ -40,6 +40,7 @@ def test_identify(value: str, allowed: frozenset[T] | None, expected: tuple[T, s
         ("abc", HASHES, "not a valid md5/sha1/sha256/sha512"),
         ("evil.com and more", None, "not a valid indicator"),
         ("x" * 9000, None, "longer than"),
+        ("http://300.12.4.1:8080/Mozi.m", {T.URL}, "not a valid url"),  # prose keeps it at low confidence
     ],
 )
 def test_refusals_say_why(value: str, allowed: frozenset[T] | None, message: str) -> None:

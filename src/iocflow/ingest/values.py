@@ -11,7 +11,7 @@ import ipaddress
 from collections.abc import Collection
 
 from iocflow.extract import extract, refang
-from iocflow.extract.model import Indicator
+from iocflow.extract.model import Confidence, Indicator, Kind
 from iocflow.store.vocabulary import IndicatorType, type_of_kind
 
 _MAX_VALUE = 8192
@@ -37,7 +37,8 @@ def identify(value: str, allowed: Collection[IndicatorType] | None = None) -> tu
     fast = _fast_path(text, allowed)
     if fast is not None:
         return fast
-    whole = [ind for ind in extract(text).indicators if ind.start == 0 and ind.end == len(text)]
+    whole = [ind for ind in extract(text).indicators
+             if ind.start == 0 and ind.end == len(text) and not _invalid_url(ind)]
     for ind in sorted(whole, key=_preference):
         kind = type_of_kind(ind.kind)
         if allowed is None or kind in allowed:
@@ -93,6 +94,12 @@ def _fast_path(text: str, allowed: Collection[IndicatorType] | None) -> tuple[In
         kind = IndicatorType.IPV4 if address.version == 4 else IndicatorType.IPV6
         return (kind, str(address)) if kind in allowed else None
     return None
+
+
+def _invalid_url(ind: Indicator) -> bool:
+    """A URL the extractor kept only at low confidence has a host that is neither a real domain nor an IP
+    (``http://300.12.4.1/``): prose may show one, a feed that states it as a URL is wrong."""
+    return ind.kind is Kind.URL and ind.confidence is Confidence.LOW
 
 
 def _preference(ind: Indicator) -> tuple[int, int]:
