@@ -84,12 +84,18 @@ def keys_create(
 
 
 @keys_app.command("list")
-def keys_list(database: Database = None) -> None:
+def keys_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+              database: Database = None) -> None:
     """Show keys (never their secrets)."""
+    from dataclasses import asdict
+
     from iocflow.store.keys import list_keys
 
     with open_store(database) as store:
         keys = list_keys(store)
+    if as_json:
+        sys.stdout.write(orjson.dumps([asdict(k) for k in keys], option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
     table = Table("id", "name", "prefix", "tier", "scopes", "created", "revoked")
     for k in keys:
         table.add_row(k.id, k.name, k.prefix + "…", k.tier, ", ".join(k.scopes), k.created_at.isoformat(timespec="seconds"),
