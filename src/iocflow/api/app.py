@@ -49,5 +49,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
     for module in (health, iocs, lookup, extract, push, keys, articles, stats):
         app.include_router(module.router)
     app.add_middleware(GZipMiddleware, minimum_size=500)
-    app.add_middleware(ApiMiddleware, max_body_bytes=settings.max_body_bytes)
+    def anonymous_window(scope: dict) -> dict[str, str]:
+        client = scope.get("client") or ("unknown", 0)
+        return limiter.peek(f"anon:{client[0]}", settings.anonymous_per_minute).headers()
+
+    app.add_middleware(ApiMiddleware, max_body_bytes=settings.max_body_bytes, limit_headers=anonymous_window)
     return app

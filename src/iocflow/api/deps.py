@@ -53,9 +53,11 @@ StoreDep = Annotated[Store, Depends(store_of)]
 def presented_key(request: Request) -> str | None:
     """The key from ``Authorization: Bearer``, ``X-API-Key``, ``?api_key=`` or XDR's bare ``Authorization``."""
     auth = request.headers.get("authorization", "").strip()
-    if auth:
-        scheme, _, rest = auth.partition(" ")
-        return rest.strip() if scheme.lower() == "bearer" and rest else auth
+    scheme, _, rest = auth.partition(" ")
+    if scheme.lower() == "bearer" and rest.strip():
+        return rest.strip()
+    if auth and not rest:  # XDR sends the key itself; another scheme (Basic ...) is not ours to read
+        return auth
     return request.headers.get("x-api-key") or request.query_params.get("api_key") or None
 
 

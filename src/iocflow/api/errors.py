@@ -2,8 +2,9 @@
 
 Every error response is ``{"error": {"code", "message", "details", "request_id"}}``
 with the status of its code. Domain errors (``IocflowError``) carry no HTTP
-status; they are mapped here. Unexpected exceptions become a 500 with no trace
-of their internals (the trace goes to the server log with the request id).
+status; they are mapped here. Unexpected exceptions are caught by the
+outermost middleware (``middleware.py``) and become a 500 with no trace of
+their internals (the trace goes to the server log with the request id).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from iocflow.api.middleware import BodyTooLarge
 from iocflow.exceptions import ExtractError, FeedError, IocflowError, StoreError
 
 log = logging.getLogger("iocflow.api")
@@ -86,6 +88,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc.__cause__, BodyTooLarge):
+            raise exc.__cause__  # FastAPI reports a body it could not read as a 400; the middleware answers 413
         code = _STATUS_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return envelope(request, exc.status_code, code, message, headers=getattr(exc, "headers", None))
@@ -94,8 +98,3 @@ def install(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: IocflowError) -> Response:
         status, code = _domain_status(exc)
         return envelope(request, status, code, str(exc))
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error (request %s)", request_id(request))
-        return envelope(request, 500, "internal_error", "internal error; quote the request id when reporting it")

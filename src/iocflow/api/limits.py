@@ -60,6 +60,11 @@ class RateLimiter:
             return day_verdict
         return Verdict(True, per_minute, min(verdict.remaining, day_verdict.remaining), verdict.reset, "minute")
 
+    def peek(self, identity: str, per_minute: int) -> Verdict:
+        """Where ``identity`` stands in its minute window, without counting a request."""
+        item = RateLimitItemPerMinute(per_minute)
+        return self._verdict(item, identity, True, "minute")
+
     def for_tier(self, identity: str, tier: Tier) -> Verdict:
         return self.hit(identity, tier.per_minute, tier.per_day)
 

@@ -27,14 +27,17 @@ _CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 EXTRA_HEADERS = "extra_headers"
 
 
-class _TooLarge(Exception):
-    pass
+class BodyTooLarge(Exception):
+    """Raised by the request body's ``receive`` past the limit; this layer answers 413."""
 
 
 class ApiMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int,
+                 limit_headers: Callable[[Scope], dict[str, str]] | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        #: Rate-limit headers for a response whose handler checked no key (health, schema, 404, 413).
+        self.limit_headers = limit_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,7 +55,8 @@ class ApiMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 extra = [(b"x-request-id", rid.encode())]
-                extra += [(k.lower().encode(), v.encode()) for k, v in state.get(EXTRA_HEADERS, {}).items()]
+                limits = state.get(EXTRA_HEADERS) or (self.limit_headers(scope) if self.limit_headers else {})
+                extra += [(k.lower().encode(), v.encode()) for k, v in limits.items()]
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [h for h in extra if h[0] not in present]
             await send(message)
@@ -70,12 +74,12 @@ class ApiMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    raise _TooLarge
+                    raise BodyTooLarge
             return message
 
         try:
             await self.app(scope, limited_receive, send_with_headers)
-        except _TooLarge:
+        except BodyTooLarge:
             if not started:
                 await self._error(send_with_headers, 413, "payload_too_large",
                                   f"request body is larger than {self.max_body_bytes} bytes", rid)

@@ -153,9 +153,11 @@ def list_articles(session: Session, f: ArticleFilter, *, limit: int, after: tupl
         query = query.where(src.name.in_(f.feeds))
     if f.categories:
         query = query.where(src.category.in_(f.categories))
-    if f.text:
-        pattern = f"%{f.text.lower()}%"
-        query = query.where(or_(func.lower(a.title).like(pattern), func.lower(a.url).like(pattern)))
+    if f.text:  # a plain substring: LIKE's wildcards in the text match themselves
+        text = f.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{text}%"
+        query = query.where(or_(func.lower(a.title).like(pattern, escape="\\"),
+                                func.lower(a.url).like(pattern, escape="\\")))
     if after is not None:
         query = query.where(or_(a.ingested_at < after[0], and_(a.ingested_at == after[0], a.id < after[1])))
     query = query.order_by(a.ingested_at.desc(), a.id.desc()).limit(limit)

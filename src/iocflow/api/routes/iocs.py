@@ -28,15 +28,18 @@ _MEDIA = {Format.JSON: "application/json", Format.CSV: "text/csv; charset=utf-8"
 ReadIocs = Annotated[Caller, Depends(require(Scope.READ_IOCS))]
 
 
+_PLURAL = {"category": "categories", "industry": "industries"}
+
+
 def split_list(raw: str | None, valid: list[str], name: str) -> tuple[str, ...]:
-    """A comma-separated parameter, each item checked against ``valid`` (400 lists the valid values)."""
+    """A comma-separated parameter, each item checked against ``valid`` (400 lists them as ``valid_<plural>``)."""
     if not raw:
         return ()
     items = tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
     bad = [item for item in items if item not in valid]
     if bad:
         raise ApiError(400, "invalid_parameter", f"unknown {name} {', '.join(map(repr, bad))}",
-                       {"parameter": name, f"valid_{name}s": valid})
+                       {"parameter": name, f"valid_{_PLURAL.get(name, name + 's')}": valid})
     return items
 
 

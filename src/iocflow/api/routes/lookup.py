@@ -60,8 +60,9 @@ def lookup_value(store: Any, value: str, type_hint: str | None, now: datetime) -
         result = risk.unknown()
         return answer | {
             "known": False, "risk_score": result.level, "risk_points": result.score, "risk_reasons": list(result.reasons),
-            "confidence": None, "mitre_techniques": [], "sources": [], "first_seen": None, "last_seen": None, "tags": [],
-            "allowlisted": False,
+            "confidence": None, "severity": None, "reputation": None, "mitre_techniques": [], "sources": [],
+            "first_seen": None, "last_seen": None, "expires_at": None, "tags": [], "industries": [],
+            "allowlisted": False, "allowlist_reason": None,
         }
     evidence = risk.Evidence(
         reputation=row.reputation, confidence=row.confidence, severity=row.severity, last_seen=row.last_seen,
