@@ -32,13 +32,14 @@ class ExportItem:
     indicator_class: str | None
     comment: str | None
     source: SourceRef | None  # the most recent sighting's source and article
+    reliability: str = "F"  # Admiralty A-F of the most reliable source; F, "cannot be judged", when unknown
 
 
 def item(row: IndicatorRow, source: SourceRef | None) -> ExportItem:
     return ExportItem(
         row.id, row.type, row.value, row.confidence, row.severity, row.reputation, row.first_seen, row.last_seen,
         row.expires_at, tuple(row.tags), tuple(row.techniques), tuple(row.industries), row.indicator_class,
-        row.comment, source,
+        row.comment, source, reliability=row.reliability,
     )
 
 
