@@ -79,7 +79,8 @@ def test_shape_and_upper_case_vocabularies() -> None:
         "severity": "HIGH",
         "reputation": "BAD",
         "expiration_date": int(EXPIRES.timestamp() * 1000),
-        "vendors": [{"vendor_name": "iocflow", "reputation": "BAD"}],
+        "reliability": "F",
+        "vendors": [{"vendor_name": "iocflow", "reputation": "BAD", "reliability": "F"}],
         "comment": EXPORTABLE[0].comment,
         "class": "Malware",
     }
