@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from iocflow.store.models import IndicatorRow
-from iocflow.store.queries import Page, SourceRef
+from iocflow.store.queries import IndicatorFilter, Page, SourceRef, list_indicators
+from iocflow.store.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +49,24 @@ def items(pages: Iterable[Page]) -> Iterator[ExportItem]:
     for page in pages:
         for row in page.rows:
             yield item(row, page.sources.get(row.pk))
+
+
+_PAGE = 1000
+
+
+def pages(store: Store, filters: IndicatorFilter, *, limit: int, after: int | None = None) -> Iterator[Page]:
+    """The filtered indicators, ``limit`` in all, a page at a time, each page read in its own short transaction.
+
+    An export streams: rows are read while the response (or file) is being written.
+    """
+    left = limit
+    while left > 0:
+        with store.transaction() as session:
+            page = list_indicators(session, filters, limit=min(_PAGE, left), after=after, with_total=False)
+        if not page.rows:
+            return
+        yield page
+        left -= len(page.rows)
+        after = page.last_key
+        if len(page.rows) < _PAGE:
+            return
