@@ -12,7 +12,8 @@ truncated file): then nothing of it is stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import csv
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -110,3 +111,33 @@ def text_of(raw: object) -> str | None:
     """A field as stripped text; empty and null are ``None``."""
     text = str(raw).strip() if raw is not None else ""
     return text or None
+
+
+def csv_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(1-based number, line) with LF or CRLF removed; ``splitlines`` would also split on U+2028 inside a URL."""
+    for number, line in enumerate(text.split("\n"), 1):
+        yield number, line.removesuffix("\r")
+
+
+def csv_fields(line: str) -> list[str]:
+    """One CSV line's fields; ``ValueError`` for what the csv module refuses (a NUL byte)."""
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error as exc:
+        raise ValueError(f"not a CSV row: {exc}") from None
+
+
+_NO_RESULTS = frozenset({"no_result", "no_results"})
+
+
+def abusech_answer(doc: Mapping[str, Any], *, rows: str, source: str, title: str) -> list[object]:
+    """The rows of an abuse.ch API answer (``{"query_status": "ok", rows: [...]}``); "no results" is no rows."""
+    status = doc.get("query_status")
+    if status in _NO_RESULTS:
+        return []
+    if status != "ok":
+        raise FeedError(f"the {title} API answered query_status {status!r}", source=source)
+    found = doc.get(rows)
+    if not isinstance(found, list):
+        raise FeedError(f"the API answer has no {rows!r} list", source=source)
+    return found

@@ -37,14 +37,13 @@ in the JSON list; a bad port, address or date rejects the whole row.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 
 from iocflow.exceptions import FeedError
-from iocflow.ingest.feeds.base import FeedFormat, Fetch, clean_tags, field_time, is_json, load_json, text_of
+from iocflow.ingest.feeds.base import csv_fields, csv_lines, FeedFormat, Fetch, clean_tags, field_time, is_json, load_json, text_of
 from iocflow.ingest.report import Parsed
 from iocflow.ingest.values import identify
 from iocflow.store.records import Observation
@@ -98,7 +97,7 @@ def _parse_json(data: bytes) -> Parsed:
 def _parse_csv(text: str) -> Parsed:
     parsed = Parsed()
     columns: list[str] | None = None
-    for number, line in _lines(text):
+    for number, line in csv_lines(text):
         if not line.strip() or line.startswith("#"):
             continue
         if columns is None:
@@ -110,7 +109,7 @@ def _parse_csv(text: str) -> Parsed:
             continue
         parsed.rows_read += 1
         try:
-            fields = _split(line)
+            fields = csv_fields(line)
         except ValueError as exc:
             parsed.reject(str(exc), line=number, value=line[:_MAX_SHOWN])
             continue
@@ -129,23 +128,9 @@ def _parse_csv(text: str) -> Parsed:
     return parsed
 
 
-def _lines(text: str) -> Iterator[tuple[int, str]]:
-    """(1-based number, line) with LF or CRLF removed."""
-    for number, line in enumerate(text.split("\n"), 1):
-        yield number, line.removesuffix("\r")
-
-
-def _split(line: str) -> list[str]:
-    """One CSV line's fields; ``ValueError`` for what the csv module refuses (a NUL byte)."""
-    try:
-        return next(csv.reader([line]), [])
-    except csv.Error as exc:
-        raise ValueError(f"not a CSV row: {exc}") from None
-
-
 def _header(line: str) -> list[str] | None:
     try:
-        names = [name.strip().lower() for name in _split(line)]
+        names = [name.strip().lower() for name in csv_fields(line)]
     except ValueError:
         return None
     return names if _REQUIRED_COLUMNS <= set(names) else None

@@ -43,7 +43,7 @@ from typing import Any
 
 
 from iocflow.exceptions import FeedError
-from iocflow.ingest.feeds.base import FeedFormat, Fetch, clean_tags, field_time, is_json, load_json, text_of
+from iocflow.ingest.feeds.base import abusech_answer, FeedFormat, Fetch, clean_tags, field_time, is_json, load_json, text_of
 from iocflow.ingest.report import Parsed
 from iocflow.ingest.values import identify
 from iocflow.store.records import Observation
@@ -64,7 +64,6 @@ _IP = frozenset({IndicatorType.IPV4, IndicatorType.IPV6})
 #: Lowest ``confidence_level`` for each confidence, highest first.
 _CONFIDENCE_FLOORS = ((75, Confidence.HIGH), (50, Confidence.MEDIUM), (0, Confidence.LOW))
 _UNKNOWN_MALWARE = "unknown"
-_NO_RESULTS = frozenset({"no_result", "no_results"})
 _MAX_SHOWN = 300
 
 
@@ -100,15 +99,7 @@ def _parse_export(doc: Mapping[str, Any]) -> Parsed:
 
 def _parse_api(doc: Mapping[str, Any]) -> Parsed:
     parsed = Parsed()
-    status = doc.get("query_status")
-    if status in _NO_RESULTS:
-        return parsed
-    if status != "ok":
-        raise FeedError(f"the ThreatFox API answered query_status {status!r}", source=_NAME)
-    data = doc.get("data")
-    if not isinstance(data, list):
-        raise FeedError("the API answer has no 'data' list", source=_NAME)
-    for index, item in enumerate(data):
+    for index, item in enumerate(abusech_answer(doc, rows="data", source=_NAME, title="ThreatFox")):
         parsed.rows_read += 1
         if not isinstance(item, dict):
             parsed.reject("row is not a JSON object", line=index)

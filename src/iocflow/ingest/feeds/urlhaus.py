@@ -37,13 +37,12 @@ the API's ``urls`` list, or its URLhaus id in the JSON dump.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 
 from iocflow.exceptions import FeedError
-from iocflow.ingest.feeds.base import FeedFormat, Fetch, clean_tags, field_time, is_json, load_json, text_of
+from iocflow.ingest.feeds.base import csv_fields, csv_lines, abusech_answer, FeedFormat, Fetch, clean_tags, field_time, is_json, load_json, text_of
 from iocflow.ingest.report import Parsed
 from iocflow.ingest.values import identify
 from iocflow.store.records import Observation
@@ -53,8 +52,6 @@ _NAME = "urlhaus"
 _URL = frozenset({IndicatorType.URL})
 #: Columns a CSV header must name; the others are read when present (older dumps had no ``last_online``).
 _REQUIRED_COLUMNS = frozenset({"id", "dateadded", "url"})
-#: What the API answers when nothing matched: an empty feed, not a failure.
-_NO_RESULTS = frozenset({"no_results", "no_result"})
 _MAX_SHOWN = 300
 
 
@@ -71,7 +68,7 @@ def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
 def _parse_csv(text: str) -> Parsed:
     parsed = Parsed()
     columns: list[str] | None = None
-    for number, line in _lines(text):
+    for number, line in csv_lines(text):
         if not line.strip():
             continue
         if line.startswith("#"):
@@ -83,7 +80,7 @@ def _parse_csv(text: str) -> Parsed:
             raise FeedError(f"line {number}: a data row before the '# id,dateadded,url,...' header", source=_NAME)
         parsed.rows_read += 1
         try:
-            fields = _split(line)
+            fields = csv_fields(line)
         except ValueError as exc:
             parsed.reject(str(exc), line=number, value=line[:_MAX_SHOWN])
             continue
@@ -101,24 +98,10 @@ def _parse_csv(text: str) -> Parsed:
     return parsed
 
 
-def _lines(text: str) -> Iterator[tuple[int, str]]:
-    """(1-based number, line) with LF or CRLF removed; ``splitlines`` would also split on U+2028 inside a URL."""
-    for number, line in enumerate(text.split("\n"), 1):
-        yield number, line.removesuffix("\r")
-
-
-def _split(line: str) -> list[str]:
-    """One CSV line's fields; ``ValueError`` for what the csv module refuses (a NUL byte)."""
-    try:
-        return next(csv.reader([line]), [])
-    except csv.Error as exc:
-        raise ValueError(f"not a CSV row: {exc}") from None
-
-
 def _header(text: str) -> list[str] | None:
     """The column names, if this comment line is the dump's header."""
     try:
-        names = [name.strip().lower() for name in _split(text.strip())]
+        names = [name.strip().lower() for name in csv_fields(text.strip())]
     except ValueError:
         return None
     return names if _REQUIRED_COLUMNS <= set(names) else None
@@ -138,15 +121,7 @@ def _parse_json(data: bytes) -> Parsed:
 
 def _parse_api(doc: Mapping[str, Any]) -> Parsed:
     parsed = Parsed()
-    status = doc.get("query_status")
-    if status in _NO_RESULTS:
-        return parsed
-    if status != "ok":
-        raise FeedError(f"the URLhaus API answered query_status {status!r}", source=_NAME)
-    urls = doc.get("urls")
-    if not isinstance(urls, list):
-        raise FeedError("the API answer has no 'urls' list", source=_NAME)
-    for index, item in enumerate(urls):
+    for index, item in enumerate(abusech_answer(doc, rows="urls", source=_NAME, title="URLhaus")):
         parsed.rows_read += 1
         if not isinstance(item, dict):
             parsed.reject("row is not a JSON object", line=index)
