@@ -43,7 +43,17 @@ from typing import Any
 
 
 from iocflow.exceptions import FeedError
-from iocflow.ingest.feeds.base import csv_fields, csv_lines, FeedFormat, Fetch, clean_tags, field_time, is_json, load_json, text_of
+from iocflow.ingest.feeds.base import (
+    FeedFormat,
+    Fetch,
+    clean_tags,
+    csv_fields,
+    csv_lines,
+    field_time,
+    is_json,
+    load_json,
+    text_of,
+)
 from iocflow.ingest.report import Parsed
 from iocflow.ingest.values import identify
 from iocflow.store.records import Observation

@@ -58,7 +58,15 @@ from typing import Any
 
 from iocflow.exceptions import FeedError
 from iocflow.extract import attack
-from iocflow.ingest.feeds.base import FeedFormat, Fetch, clean_tags, field_time, load_json, parse_time, text_of
+from iocflow.ingest.feeds.base import (
+    FeedFormat,
+    Fetch,
+    clean_tags,
+    field_time,
+    load_json,
+    parse_time,
+    text_of,
+)
 from iocflow.ingest.report import Parsed
 from iocflow.ingest.values import identify
 from iocflow.store.records import Observation

@@ -43,7 +43,16 @@ from typing import Any
 
 
 from iocflow.exceptions import FeedError
-from iocflow.ingest.feeds.base import abusech_answer, FeedFormat, Fetch, clean_tags, field_time, is_json, load_json, text_of
+from iocflow.ingest.feeds.base import (
+    FeedFormat,
+    Fetch,
+    abusech_answer,
+    clean_tags,
+    field_time,
+    is_json,
+    load_json,
+    text_of,
+)
 from iocflow.ingest.report import Parsed
 from iocflow.ingest.values import identify
 from iocflow.store.records import Observation
