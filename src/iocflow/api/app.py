@@ -18,7 +18,7 @@ from iocflow.api import errors
 from iocflow.api.deps import Services
 from iocflow.api.limits import RateLimiter
 from iocflow.api.middleware import ApiMiddleware
-from iocflow.api.routes import articles, export, extract, health, iocs, keys, lookup, push, stats
+from iocflow.api.routes import articles, export, extract, health, iocs, keys, lookup, push, stats, taxii
 from iocflow.api.tiers import tiers
 from iocflow.settings import Settings, get_settings
 from iocflow.store.store import Store
@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.services = Services(settings, store, limiter, tiers(settings.tiers))  # type: ignore[arg-type]
     errors.install(app)
-    for module in (health, iocs, lookup, extract, push, keys, articles, stats, export):
+    for module in (health, iocs, lookup, extract, push, keys, articles, stats, export, taxii):
         app.include_router(module.router)
     app.add_middleware(GZipMiddleware, minimum_size=500)
     def anonymous_window(scope: dict) -> dict[str, str]:
