@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from iocflow.cli.common import err, fail, open_store
+from iocflow.times import as_utc
 
 Database = Annotated[str | None, typer.Option("--database", help="SQLAlchemy URL; default IOCFLOW_DATABASE_URL or ./data/iocflow.db.")]
 
@@ -55,8 +56,8 @@ def export_command(
     filters = IndicatorFilter(
         types=kinds, min_confidence=confidence.lower() if confidence else None, categories=_list(category),
         feeds=tuple(f.strip() for f in (feed or "").split(",") if f.strip()), industries=_list(industry),
-        since=since.replace(tzinfo=since.tzinfo or UTC) if since else None,
-        until=until.replace(tzinfo=until.tzinfo or UTC) if until else None,
+        since=as_utc(since) if since else None,
+        until=as_utc(until) if until else None,
         include_expired=include_expired, include_allowlisted=include_allowlisted, now=now,
     )
     with open_store(database) as store:

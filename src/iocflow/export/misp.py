@@ -56,7 +56,7 @@ import ipaddress
 import uuid as uuidlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -64,6 +64,7 @@ import orjson
 from iocflow.export.records import ExportItem
 from iocflow.extract import attack
 from iocflow.store.records import NAMESPACE
+from iocflow.times import as_utc
 
 __all__ = ["ORG_UUID", "attack_tag", "attribute_type", "dumps", "event", "events_by_source"]
 
@@ -178,13 +179,9 @@ def _tlp_of(tags: Iterable[str]) -> str | None:
 # -- attributes -------------------------------------------------------------------------------
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _epoch(moment: datetime) -> str:
     """MISP's ``timestamp``: Unix seconds, as a string."""
-    return str(int(_utc(moment).timestamp()))
+    return str(int(as_utc(moment).timestamp()))
 
 
 def _to_ids(item: ExportItem, misp_type: str) -> bool:
@@ -192,7 +189,7 @@ def _to_ids(item: ExportItem, misp_type: str) -> bool:
 
 
 def _attribute(item: ExportItem, mapping: _Mapping, event_uuid: str) -> dict[str, Any]:
-    first, last = _utc(item.first_seen), _utc(item.last_seen)
+    first, last = as_utc(item.first_seen), as_utc(item.last_seen)
     comment = item.comment or (item.source.context if item.source else None) or ""
     return {
         "uuid": str(uuidlib.uuid5(uuidlib.UUID(event_uuid), item.id)),
@@ -253,14 +250,14 @@ def event(items: Iterable[ExportItem], *, info: str, now: datetime, uuid: str | 
 
 def _event_body(records: list[ExportItem], info: str, now: datetime, event_uuid: str, tlp: str | None,
                 tags: list[str], attributes: list[dict[str, Any]]) -> dict[str, Any]:
-    firsts = [_utc(r.first_seen) for r in records]
-    lasts = [_utc(r.last_seen) for r in records]
+    firsts = [as_utc(r.first_seen) for r in records]
+    lasts = [as_utc(r.last_seen) for r in records]
     severities = [r.severity for r in records if r.type not in ("mitre_attack", "tlp")] or ["info"]
     worst = min((_THREAT_LEVELS.get(s, "4") for s in severities), default="4")
     return {
         "uuid": event_uuid,
         "info": info,
-        "date": (min(firsts) if firsts else _utc(now)).date().isoformat(),
+        "date": (min(firsts) if firsts else as_utc(now)).date().isoformat(),
         "timestamp": _epoch(max(lasts) if lasts else now),
         "published": True,
         "publish_timestamp": _epoch(now),

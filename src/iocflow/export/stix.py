@@ -81,6 +81,7 @@ from iocflow.export.records import ExportItem
 from iocflow.extract import attack
 from iocflow.extract.model import Matrix
 from iocflow.store.records import NAMESPACE
+from iocflow.times import as_utc
 
 __all__ = ["CONFIDENCE", "IDENTITY_ID", "StixExport", "build", "bundle", "dumps", "pattern_string"]
 
@@ -211,21 +212,16 @@ def pattern_string(indicator_type: str, value: str) -> str | None:
 # -- times ------------------------------------------------------------------------------------
 
 
-def _utc(moment: datetime) -> datetime:
-    """The store hands out aware UTC times; a naive one is read as UTC rather than as local time."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _timestamp(moment: datetime) -> str:
     """RFC 3339 in UTC with millisecond precision, the form the spec's examples and most consumers use."""
-    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _valid_until(item: ExportItem) -> datetime | None:
     """``expires_at``, kept strictly after ``first_seen`` (see the module docstring)."""
     if item.expires_at is None:
         return None
-    start, end = _utc(item.first_seen), _utc(item.expires_at)
+    start, end = as_utc(item.first_seen), as_utc(item.expires_at)
     return end if end > start else start + timedelta(seconds=1)
 
 
@@ -243,7 +239,7 @@ def _identity() -> dict[str, Any]:
 
 def _common(kind: str, object_id: str, item: ExportItem) -> dict[str, Any]:
     """Properties every SDO from a record shares; ``modified`` never precedes ``created``."""
-    created, modified = _utc(item.first_seen), _utc(item.last_seen)
+    created, modified = as_utc(item.first_seen), as_utc(item.last_seen)
     return {
         "type": kind, "spec_version": "2.1", "id": object_id, "created_by_ref": IDENTITY_ID,
         "created": _timestamp(created), "modified": _timestamp(max(created, modified)),
@@ -383,7 +379,7 @@ def _note_article(articles: dict[str, _Article], item: ExportItem, object_id: st
     source = item.source
     if source is None or not source.article_id:
         return
-    first, last = _utc(item.first_seen), _utc(item.last_seen)
+    first, last = as_utc(item.first_seen), as_utc(item.last_seen)
     article = articles.get(source.article_id)
     if article is None:
         article = articles[source.article_id] = _Article(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 import orjson
@@ -16,6 +16,7 @@ from iocflow.api.routes.iocs import split_list
 from iocflow.api.tiers import Scope
 from iocflow.store.queries import ArticleFilter, list_articles
 from iocflow.store.vocabulary import SourceCategory
+from iocflow.times import as_utc
 
 router = APIRouter(prefix="/api/v1", tags=["articles"])
 ReadIocs = Annotated[Caller, Depends(require(Scope.READ_IOCS))]
@@ -46,8 +47,8 @@ def articles(
 ) -> Response:
     limit = min(limit, caller.tier.max_results)
     filters = ArticleFilter(
-        since=since.replace(tzinfo=since.tzinfo or UTC) if since else None,
-        until=until.replace(tzinfo=until.tzinfo or UTC) if until else None,
+        since=as_utc(since) if since else None,
+        until=as_utc(until) if until else None,
         feeds=tuple(f.strip() for f in (feed or "").split(",") if f.strip()),
         categories=split_list(category, [c.value for c in SourceCategory], "category"),
         text=q,

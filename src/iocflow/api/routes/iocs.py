@@ -18,6 +18,7 @@ from iocflow.api.tiers import Format, Scope
 from iocflow.store.models import IndicatorRow
 from iocflow.store.queries import IndicatorFilter, Page, SourceRef, list_indicators
 from iocflow.store.vocabulary import Confidence, IndicatorType, SourceCategory
+from iocflow.times import as_utc
 
 router = APIRouter(prefix="/api/v1", tags=["feed"])
 
@@ -59,8 +60,8 @@ def feed_filter(caller: Caller, *, type_: str | None, category: str | None, conf
     from iocflow.ingest.articles import INDUSTRY_WORDS  # the industry vocabulary lives with the tagger
 
     earliest = now - timedelta(days=caller.tier.lookback_days)
-    since = _aware(since)
-    until = _aware(until)
+    since = as_utc(since) if since else None
+    until = as_utc(until) if until else None
     return IndicatorFilter(
         types=split_list(type_, [t.value for t in IndicatorType], "type"),
         min_confidence=confidence.value if confidence else None,
@@ -73,12 +74,6 @@ def feed_filter(caller: Caller, *, type_: str | None, category: str | None, conf
         include_allowlisted=include_allowlisted,
         now=now,
     )
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def item(row: IndicatorRow, source: SourceRef | None, include_context: bool) -> dict[str, Any]:

@@ -98,6 +98,7 @@ from iocflow.store.queries import IndicatorFilter, Page, list_indicators
 from iocflow.store.records import NAMESPACE
 from iocflow.store.store import Store
 from iocflow.store.vocabulary import IndicatorType
+from iocflow.times import as_utc
 
 TAXII_MEDIA: Final = "application/taxii+json;version=2.1"
 STIX_MEDIA: Final = "application/stix+json;version=2.1"
@@ -236,16 +237,12 @@ class ObjectPage:
 
 def timestamp(moment: datetime) -> str:
     """RFC 3339 UTC with microseconds: ``added_after`` sent back from it then excludes exactly what was seen."""
-    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _parse_time(text: str, parameter: str) -> datetime:
     try:
-        return _utc(datetime.fromisoformat(text.strip()))
+        return as_utc(datetime.fromisoformat(text.strip()))
     except ValueError:
         raise ApiError(400, "invalid_parameter", f"{parameter} must be an RFC 3339 timestamp, e.g. "
                        "2025-01-31T12:00:00.000Z", {"parameter": parameter, "value": text}) from None
@@ -430,7 +427,7 @@ class TaxiiBackend:
                 break
             after = page.rows[-1].pk
         objects = stix.build(with_article, now=self.now).bundle["objects"]
-        last_seen = {item.id: _utc(item.last_seen) for item in with_article}
+        last_seen = {item.id: as_utc(item.last_seen) for item in with_article}
         reports = sorted((obj for obj in objects if obj["type"] == "report"), key=lambda obj: str(obj["id"]))
         return [(r, max(last_seen[ref.partition("--")[2]] for ref in r["object_refs"])) for r in reports]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -24,6 +24,7 @@ from iocflow.exceptions import FeedError
 
 from iocflow.ingest.report import Parsed
 from iocflow.store.vocabulary import Reliability, Reputation, Severity, SourceCategory
+from iocflow.times import as_utc
 
 Fetch = Callable[[str], bytes]
 """Bytes of a document named relative to the feed's own location (a URL or a local path)."""
@@ -57,8 +58,7 @@ def parse_time(text: str | None) -> datetime | None:
         return None
     if text.endswith(" UTC"):
         text = text[:-4]
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
 
 
 def clean_tags(raw: object) -> tuple[str, ...]:
