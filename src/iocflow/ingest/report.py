@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from iocflow.store.records import Observation, RowError
 
 
+#: How much of a rejected value a report repeats (a malformed row may be a whole line of junk).
+MAX_SHOWN = 300
+
+
 @dataclass
 class Parsed:
     """A source's rows read into observations, collect-errors style: a bad row is recorded, not raised."""
@@ -15,8 +19,10 @@ class Parsed:
     errors: list[RowError] = field(default_factory=list)
     rows_read: int = 0
 
-    def reject(self, message: str, *, line: int | None = None, value: str | None = None) -> None:
-        self.errors.append(RowError(message, line=line, value=value))
+    def reject(self, message: str, *, line: int | None = None, value: object = None) -> None:
+        """Record a bad row; the offending value is kept for the report, cut to ``MAX_SHOWN`` characters."""
+        shown = str(value)[:MAX_SHOWN] if value is not None and value != "" else None
+        self.errors.append(RowError(message, line=line, value=shown))
 
 
 @dataclass

@@ -141,3 +141,8 @@ def abusech_answer(doc: Mapping[str, Any], *, rows: str, source: str, title: str
     if not isinstance(found, list):
         raise FeedError(f"the API answer has no {rows!r} list", source=source)
     return found
+
+
+def id_prefix(key: object, line: int | None) -> str:
+    """``id <key>: `` for a rejection message when the row's position is an id, not a line (a JSON dump keyed by id)."""
+    return "" if line is not None else f"id {key!r}: "

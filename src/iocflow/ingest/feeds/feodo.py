@@ -74,7 +74,6 @@ _CSV_KEYS = {
 }
 _REQUIRED_COLUMNS = frozenset({"dst_ip", "dst_port"})
 _EXTRA_KEYS = ("status", "hostname", "as_number", "as_name", "country")
-_MAX_SHOWN = 300
 
 
 def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
@@ -121,14 +120,14 @@ def _parse_csv(text: str) -> Parsed:
         try:
             fields = csv_fields(line)
         except ValueError as exc:
-            parsed.reject(str(exc), line=number, value=line[:_MAX_SHOWN])
+            parsed.reject(str(exc), line=number, value=line)
             continue
         if len(fields) != len(columns):
             parsed.reject(f"expected {len(columns)} fields, got {len(fields)} (truncated or malformed row)",
-                          line=number, value=line[:_MAX_SHOWN])
+                          line=number, value=line)
             continue
         if "\ufffd" in line:
-            parsed.reject("row is not valid UTF-8", line=number, value=line[:_MAX_SHOWN])
+            parsed.reject("row is not valid UTF-8", line=number, value=line)
             continue
         row = {_CSV_KEYS.get(name, name): value for name, value in zip(columns, fields, strict=True)}
         _add(parsed, row, number)
@@ -155,7 +154,7 @@ def _add(parsed: Parsed, row: Mapping[str, Any], line: int) -> None:
         parsed.observations.extend(_observations(row))
     except ValueError as exc:
         raw = row.get("ip_address")
-        parsed.reject(str(exc), line=line, value=str(raw)[:_MAX_SHOWN] if raw else None)
+        parsed.reject(str(exc), line=line, value=raw or None)
 
 
 def _observations(row: Mapping[str, Any]) -> tuple[Observation, Observation]:

@@ -144,7 +144,6 @@ _MALWARE_GALAXIES = frozenset({
 _ACTOR_GALAXIES = frozenset({"threat-actor", "mitre-intrusion-set", "mitre-enterprise-attack-intrusion-set"})
 _NOT_ATTACK_KINDS = frozenset({"mitigation"})
 _FALSE = frozenset({"0", "false", "no"})
-_MAX_SHOWN = 300
 
 
 def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
@@ -241,7 +240,7 @@ def _read_event(event: Mapping[str, Any], summary: Mapping[str, Any], parsed: Pa
         if isinstance(attr, dict):
             _read_attribute(attr, obj, details, parsed)
         else:
-            parsed.reject(f"event {event_uuid}: an attribute that is not a JSON object", value=_shown(attr))
+            parsed.reject(f"event {event_uuid}: an attribute that is not a JSON object", value=attr)
 
 
 def _event_details(event: Mapping[str, Any], summary: Mapping[str, Any], event_uuid: str) -> _Event:
@@ -290,26 +289,25 @@ def _read_attribute(attr: Mapping[str, Any], obj: Mapping[str, Any] | None, even
     attr_type = text_of(attr.get("type")) or ""
     raw = attr.get("value")
     label = f"event {event.uuid} attribute {text_of(attr.get('uuid')) or '?'} ({attr_type or 'no type'})"
-    shown = _shown(raw)
     if attr.get("deleted") is True or (obj is not None and obj.get("deleted") is True):
-        parsed.reject(f"{label}: deleted", value=shown)
+        parsed.reject(f"{label}: deleted", value=raw)
         return
     parts = _TYPES.get(attr_type)
     if parts is None:
         reason = _NOT_INDICATORS.get(attr_type, f"attribute type {attr_type!r} is not an indicator type iocflow reads")
-        parsed.reject(f"{label}: {reason}", value=shown)
+        parsed.reject(f"{label}: {reason}", value=raw)
         return
     if not isinstance(raw, str) or not raw.strip():
-        parsed.reject(f"{label}: no value", value=shown)
+        parsed.reject(f"{label}: no value", value=raw)
         return
     pieces = _split(raw, attr_type, len(parts))
     if pieces is None:
-        parsed.reject(f"{label}: a {attr_type} value has {len(parts)} parts joined by '|'", value=shown)
+        parsed.reject(f"{label}: a {attr_type} value has {len(parts)} parts joined by '|'", value=raw)
         return
     try:
         details = _attribute_details(attr, obj, event)
     except ValueError as exc:
-        parsed.reject(f"{label}: {exc}", value=shown)
+        parsed.reject(f"{label}: {exc}", value=raw)
         return
     halves = list(zip(parts, pieces, strict=True))
     extra = {part: piece.strip() for part, piece in halves if isinstance(part, str) and piece.strip()}
@@ -319,7 +317,7 @@ def _read_attribute(attr: Mapping[str, Any], obj: Mapping[str, Any] | None, even
         try:
             kind, value = _identify(piece, part)
         except ValueError as exc:
-            parsed.reject(f"{label}: {exc}", value=_shown(piece))
+            parsed.reject(f"{label}: {exc}", value=piece)
             continue
         parsed.observations.append(Observation(kind, value, extra=dict(extra), **details))
 
@@ -438,10 +436,6 @@ def _identify(piece: str, part: _Part) -> tuple[IndicatorType, str]:
     """Type and canonical value of one part of an attribute value."""
     kind, value = identify(piece, part.allowed)
     return (part.stated or kind), value
-
-
-def _shown(raw: object) -> str | None:
-    return str(raw)[:_MAX_SHOWN] if raw is not None and raw != "" else None
 
 
 FORMAT = FeedFormat(

@@ -144,7 +144,6 @@ _ATTACK_CHAINS: dict[str, Matrix] = {
 _NOT_ATTACK_KINDS = frozenset({"mitigation"})
 #: Unquoted hyphenated hash names (``hashes.SHA-256``) that producers write though the grammar refuses them.
 _UNQUOTED_HASH = re.compile(r"hashes\.([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+)")
-_MAX_SHOWN = 300
 
 
 def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
@@ -275,11 +274,11 @@ def _read_indicator(obj: Mapping[str, Any], index: int, links: _Links, parsed: P
     sid = text_of(obj.get("id")) or f"objects[{index}]"
     pattern = obj.get("pattern")
     if obj.get("revoked") is True:
-        parsed.reject(f"{sid}: revoked indicator", line=index, value=_shown(pattern))
+        parsed.reject(f"{sid}: revoked indicator", line=index, value=pattern)
         return
     pattern_type = text_of(obj.get("pattern_type")) or "stix"  # STIX 2.0 indicators have no pattern_type
     if pattern_type != "stix":
-        parsed.reject(f"{sid}: pattern_type {pattern_type!r} is not a STIX pattern", line=index, value=_shown(pattern))
+        parsed.reject(f"{sid}: pattern_type {pattern_type!r} is not a STIX pattern", line=index, value=pattern)
         return
     if not isinstance(pattern, str) or not pattern.strip():
         parsed.reject(f"{sid}: no pattern", line=index)
@@ -288,17 +287,17 @@ def _read_indicator(obj: Mapping[str, Any], index: int, links: _Links, parsed: P
         details = _indicator_details(obj, sid, links)
         alternatives = _read_pattern(pattern)
     except ValueError as exc:
-        parsed.reject(f"{sid}: {exc}", line=index, value=_shown(pattern))
+        parsed.reject(f"{sid}: {exc}", line=index, value=pattern)
         return
     seen: set[tuple[IndicatorType, str]] = set()
     for claim in _claims(alternatives):
         if isinstance(claim, _Refusal):
-            parsed.reject(f"{sid}: {claim.reason}", line=index, value=_shown(claim.text))
+            parsed.reject(f"{sid}: {claim.reason}", line=index, value=claim.text)
             continue
         try:
             kind, value = _identify(claim.raw, claim.allowed)
         except ValueError as exc:
-            parsed.reject(f"{sid}: {claim.where}: {exc}", line=index, value=_shown(claim.raw))
+            parsed.reject(f"{sid}: {claim.where}: {exc}", line=index, value=claim.raw)
             continue
         if (kind, value) not in seen:
             seen.add((kind, value))
@@ -620,7 +619,7 @@ def _read_observable(obj: Mapping[str, Any], index: int, links: _Links, parsed: 
             if hash_type is not None:
                 claims.append(_Claim(frozenset({hash_type}), raw, f"file:hashes.{algorithm}"))
         if not claims:
-            parsed.reject(f"{sid}: a file without an {_HASH_NAMES} hash", line=index, value=_shown(obj.get("name")))
+            parsed.reject(f"{sid}: a file without an {_HASH_NAMES} hash", line=index, value=obj.get("name"))
             return
     else:
         prop = _OBSERVABLES[obj_type]
@@ -630,7 +629,7 @@ def _read_observable(obj: Mapping[str, Any], index: int, links: _Links, parsed: 
         try:
             kind, value = _identify(claim.raw, claim.allowed)
         except ValueError as exc:
-            parsed.reject(f"{sid}: {claim.where}: {exc}", line=index, value=_shown(claim.raw))
+            parsed.reject(f"{sid}: {claim.where}: {exc}", line=index, value=claim.raw)
             continue
         parsed.observations.append(Observation(kind, value, tags=tags, ref=sid))
 
@@ -643,10 +642,6 @@ def _identify(raw: object, allowed: frozenset[IndicatorType]) -> tuple[Indicator
     if isinstance(raw, bool) or not isinstance(raw, str | int):
         raise ValueError("no value" if raw is None else f"value is not a string: {raw!r}")
     return identify(str(raw), allowed)
-
-
-def _shown(raw: object) -> str | None:
-    return str(raw)[:_MAX_SHOWN] if raw is not None and raw != "" else None
 
 
 FORMAT = FeedFormat(

@@ -49,6 +49,7 @@ from iocflow.ingest.feeds.base import (
     abusech_answer,
     clean_tags,
     field_time,
+    id_prefix,
     is_json,
     load_json,
     text_of,
@@ -73,7 +74,6 @@ _IP = frozenset({IndicatorType.IPV4, IndicatorType.IPV6})
 #: Lowest ``confidence_level`` for each confidence, highest first.
 _CONFIDENCE_FLOORS = ((75, Confidence.HIGH), (50, Confidence.MEDIUM), (0, Confidence.LOW))
 _UNKNOWN_MALWARE = "unknown"
-_MAX_SHOWN = 300
 
 
 def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
@@ -95,12 +95,12 @@ def _parse_export(doc: Mapping[str, Any]) -> Parsed:
         line = int(key) if _is_id(key) else None
         if not isinstance(entries, list) or not entries:
             parsed.rows_read += 1
-            parsed.reject(f"{_where(key, line)}expected a list holding the IOC", line=line)
+            parsed.reject(f"{id_prefix(key, line)}expected a list holding the IOC", line=line)
             continue
         for item in entries:
             parsed.rows_read += 1
             if not isinstance(item, dict):
-                parsed.reject(f"{_where(key, line)}entry is not a JSON object", line=line)
+                parsed.reject(f"{id_prefix(key, line)}entry is not a JSON object", line=line)
                 continue
             _add(parsed, item, key, line)
     return parsed
@@ -121,11 +121,6 @@ def _is_id(key: str) -> bool:
     return key.isascii() and key.isdigit()
 
 
-def _where(key: object, line: int | None) -> str:
-    """The id in the message when it could not be the line (a key that is not a number)."""
-    return "" if line is not None else f"id {key!r}: "
-
-
 # -- one row ----------------------------------------------------------------------------------
 
 
@@ -135,7 +130,7 @@ def _add(parsed: Parsed, row: Mapping[str, Any], ref: object, line: int | None) 
         parsed.observations.extend(_observations(row, ref))
     except ValueError as exc:
         raw = _value(row)
-        parsed.reject(f"{_where(ref, line)}{exc}", line=line, value=str(raw)[:_MAX_SHOWN] if raw else None)
+        parsed.reject(f"{id_prefix(ref, line)}{exc}", line=line, value=raw or None)
 
 
 def _value(row: Mapping[str, Any]) -> object:

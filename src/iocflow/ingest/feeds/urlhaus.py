@@ -50,6 +50,7 @@ from iocflow.ingest.feeds.base import (
     csv_fields,
     csv_lines,
     field_time,
+    id_prefix,
     is_json,
     load_json,
     text_of,
@@ -63,7 +64,6 @@ _NAME = "urlhaus"
 _URL = frozenset({IndicatorType.URL})
 #: Columns a CSV header must name; the others are read when present (older dumps had no ``last_online``).
 _REQUIRED_COLUMNS = frozenset({"id", "dateadded", "url"})
-_MAX_SHOWN = 300
 
 
 def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
@@ -93,14 +93,14 @@ def _parse_csv(text: str) -> Parsed:
         try:
             fields = csv_fields(line)
         except ValueError as exc:
-            parsed.reject(str(exc), line=number, value=line[:_MAX_SHOWN])
+            parsed.reject(str(exc), line=number, value=line)
             continue
         if len(fields) != len(columns):
             parsed.reject(f"expected {len(columns)} fields, got {len(fields)} (truncated or malformed row)",
-                          line=number, value=line[:_MAX_SHOWN])
+                          line=number, value=line)
             continue
         if "\ufffd" in line:
-            parsed.reject("row is not valid UTF-8", line=number, value=line[:_MAX_SHOWN])
+            parsed.reject("row is not valid UTF-8", line=number, value=line)
             continue
         row = dict(zip(columns, fields, strict=True))
         _add(parsed, row, row.get("id"), number)
@@ -149,20 +149,15 @@ def _parse_dump(doc: Mapping[str, Any]) -> Parsed:
         line = int(key) if key.isascii() and key.isdigit() else None
         if not isinstance(entries, list) or not entries:
             parsed.rows_read += 1
-            parsed.reject(f"{_where(key, line)}expected a list of URL entries", line=line)
+            parsed.reject(f"{id_prefix(key, line)}expected a list of URL entries", line=line)
             continue
         for item in entries:
             parsed.rows_read += 1
             if not isinstance(item, dict):
-                parsed.reject(f"{_where(key, line)}entry is not a JSON object", line=line)
+                parsed.reject(f"{id_prefix(key, line)}entry is not a JSON object", line=line)
                 continue
             _add(parsed, item, key, line)
     return parsed
-
-
-def _where(key: object, line: int | None) -> str:
-    """The id in the message when it could not be the line (a key that is not a number)."""
-    return "" if line is not None else f"id {key!r}: "
 
 
 # -- one row ----------------------------------------------------------------------------------
@@ -174,7 +169,7 @@ def _add(parsed: Parsed, row: Mapping[str, Any], ref: object, line: int | None) 
         parsed.observations.append(_observation(row, ref))
     except ValueError as exc:
         raw = row.get("url")
-        parsed.reject(f"{_where(ref, line)}{exc}", line=line, value=str(raw)[:_MAX_SHOWN] if raw else None)
+        parsed.reject(f"{id_prefix(ref, line)}{exc}", line=line, value=raw or None)
 
 
 def _observation(row: Mapping[str, Any], ref: object) -> Observation:
