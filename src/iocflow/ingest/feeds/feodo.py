@@ -41,7 +41,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-
 from iocflow.exceptions import FeedError
 from iocflow.ingest.feeds.base import (
     FeedFormat,

@@ -40,7 +40,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-
 from iocflow.exceptions import FeedError
 from iocflow.ingest.feeds.base import (
     FeedFormat,
