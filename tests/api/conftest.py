@@ -12,6 +12,7 @@ older than any tier's lookback, so the feed serves them to no one), and the
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -142,3 +143,15 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
     assert error["message"]
     assert error["request_id"] == response.headers["X-Request-ID"]
     return error["details"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def fresh_minute() -> None:
+    """Start a test that counts requests early in a clock minute.
+
+    Rate limits are fixed windows aligned to the minute; requests straddling the
+    boundary would be counted in two windows and the test would flake.
+    """
+    into = time.time() % 60
+    if into > 50:
+        time.sleep(60.5 - into)

@@ -105,6 +105,7 @@ def test_rate_and_request_id_headers_on_every_response(api: Api, key: str | None
     ("GET", "/healthz", 200), ("GET", "/openapi.json", 200), ("GET", "/no/such/path", 404),
     ("DELETE", "/api/v1/iocs", 405),
 ])
+@pytest.mark.usefixtures("fresh_minute")
 def test_responses_that_check_no_key_still_carry_the_headers(api: Api, method: str, path: str, status: int) -> None:
     answer = api.client.request(method, path)
     assert answer.status_code == status
@@ -142,6 +143,7 @@ def test_unsafe_request_id_is_replaced(api: Api, incoming: str) -> None:
 # -- rate limits ---------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("fresh_minute")
 def test_free_tier_eleventh_request_in_a_minute_is_429(api: Api) -> None:
     answers = [api.get(FEED, key="free") for _ in range(11)]
     assert [a.status_code for a in answers] == [200] * 10 + [429]
@@ -158,6 +160,7 @@ def test_free_tier_eleventh_request_in_a_minute_is_429(api: Api) -> None:
     assert limited.headers["X-RateLimit-Remaining"] == "0"
 
 
+@pytest.mark.usefixtures("fresh_minute")
 def test_rate_limit_counts_errors_too(api: Api) -> None:
     """A request refused for its parameters still spends the key's quota."""
     for _ in range(10):
@@ -165,6 +168,7 @@ def test_rate_limit_counts_errors_too(api: Api) -> None:
     assert_error(api.get(FEED, key="free"), 429, "rate_limit_exceeded")
 
 
+@pytest.mark.usefixtures("fresh_minute")
 def test_limits_are_per_key(api: Api, store: Store) -> None:
     for _ in range(10):
         assert api.get(FEED, key="free").status_code == 200
@@ -191,11 +195,13 @@ def test_per_day_limit(make_api: Callable[..., Api], store: Store) -> None:
     assert answers[3].headers["X-RateLimit-Limit"] == "3"
 
 
+@pytest.mark.usefixtures("fresh_minute")
 def test_custom_tier_settings_apply(make_api: Callable[..., Api], store: Store) -> None:
     api = make_api(tiers={"free": {"per_minute": 2}})
     assert [api.get(FEED, key="free").status_code for _ in range(3)] == [200, 200, 429]
 
 
+@pytest.mark.usefixtures("fresh_minute")
 def test_unauthenticated_requests_are_limited_by_address(make_api: Callable[..., Api]) -> None:
     api = make_api(anonymous_per_minute=2)
     answers = [api.get(FEED, key=None) for _ in range(3)]

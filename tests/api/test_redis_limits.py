@@ -24,6 +24,7 @@ def redis() -> str:
     return url
 
 
+@pytest.mark.usefixtures("fresh_minute")
 def test_two_workers_share_one_limit(tmp_path: Path, redis: str) -> None:
     store = Store(f"sqlite:///{tmp_path / 'r.db'}")
     store.upgrade()

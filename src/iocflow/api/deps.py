@@ -35,6 +35,18 @@ class Caller:
     def has(self, scope: Scope) -> bool:
         return scope.value in self.key.scopes or Scope.ADMIN.value in self.key.scopes
 
+    def need(self, scope: Scope, what: str = "this endpoint") -> None:
+        """403 ``insufficient_scope`` unless the key has ``scope``; ``what`` names what needs it."""
+        if not self.has(scope):
+            raise ApiError(403, "insufficient_scope", f"{what} needs the {scope.value} scope",
+                           {"required_scope": scope.value, "your_scopes": list(self.key.scopes)})
+
+    def need_format(self, name: str, what: str) -> None:
+        """403 ``format_not_allowed`` unless the key's tier serves format ``name``."""
+        if name not in self.tier.formats:
+            raise ApiError(403, "format_not_allowed", f"the {self.tier.name} tier does not include {what}",
+                           {"tier": self.tier.name, "allowed_formats": sorted(self.tier.formats)})
+
 
 def services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
@@ -94,14 +106,13 @@ def require(scope: Scope) -> Callable[[Caller], Caller]:
     """A dependency admitting only callers whose key has ``scope`` (admin has every scope)."""
 
     def check(who: CallerDep) -> Caller:
-        if not who.has(scope):
-            raise ApiError(403, "insufficient_scope", f"this endpoint needs the {scope.value} scope",
-                           {"required_scope": scope.value, "your_scopes": list(who.key.scopes)})
+        who.need(scope)
         return who
 
     return check
 
 
-def scoped(scope: Scope) -> object:
-    """``Annotated[Caller, Depends(require(scope))]`` for a route parameter."""
-    return Annotated[Caller, Depends(require(scope))]
+#: A caller whose key may read the feed (feed, lookup, articles, stats, exports).
+ReadIocsDep = Annotated[Caller, Depends(require(Scope.READ_IOCS))]
+ExtractDep = Annotated[Caller, Depends(require(Scope.EXTRACT))]
+AdminDep = Annotated[Caller, Depends(require(Scope.ADMIN))]

@@ -7,19 +7,17 @@ from datetime import datetime
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from iocflow.api.deps import Caller, StoreDep, require
+from iocflow.api.deps import ReadIocsDep, StoreDep
 from iocflow.api.errors import ApiError
 from iocflow.api.routes.iocs import split_list
-from iocflow.api.tiers import Scope
 from iocflow.store.queries import ArticleFilter, list_articles
 from iocflow.store.vocabulary import SourceCategory
 from iocflow.times import as_utc
 
 router = APIRouter(prefix="/api/v1", tags=["articles"])
-ReadIocs = Annotated[Caller, Depends(require(Scope.READ_IOCS))]
 
 
 def _cursor(raw: str | None) -> tuple[datetime, str] | None:
@@ -35,7 +33,7 @@ def _cursor(raw: str | None) -> tuple[datetime, str] | None:
 
 @router.get("/articles", summary="Source articles, newest first")
 def articles(
-    caller: ReadIocs,
+    caller: ReadIocsDep,
     store: StoreDep,
     since: datetime | None = None,
     until: datetime | None = None,

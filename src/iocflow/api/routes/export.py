@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from starlette.responses import Response, StreamingResponse
 
-from iocflow.api.deps import Caller, CallerDep, StoreDep, require
+from iocflow.api.deps import Caller, CallerDep, ReadIocsDep, StoreDep
 from iocflow.api.errors import ApiError
 from iocflow.api.routes.iocs import feed_filter, parse_cursor
 from iocflow.api.tiers import Scope
@@ -26,18 +26,13 @@ from iocflow.store.store import Store
 from iocflow.store.vocabulary import Confidence
 
 router = APIRouter(prefix="/api/v1", tags=["export"])
-ReadIocs = Annotated[Caller, Depends(require(Scope.READ_IOCS))]
 #: What /rules/sigma covers unless asked otherwise: the last week's high-confidence indicators.
 RULES_DAYS = 7
 
 
 def _check(caller: Caller, fmt: ExportFormat) -> None:
-    if not caller.has(Scope(fmt.scope)):
-        raise ApiError(403, "insufficient_scope", f"the {fmt.name} export needs the {fmt.scope} scope",
-                       {"required_scope": fmt.scope, "your_scopes": list(caller.key.scopes)})
-    if fmt.name not in caller.tier.formats:
-        raise ApiError(403, "format_not_allowed", f"the {caller.tier.name} tier does not include {fmt.name} exports",
-                       {"tier": caller.tier.name, "allowed_formats": sorted(caller.tier.formats)})
+    caller.need(Scope(fmt.scope), f"the {fmt.name} export")
+    caller.need_format(fmt.name, f"{fmt.name} exports")
 
 
 def _stream(store: Store, fmt: ExportFormat, filters: IndicatorFilter, limit: int, after: int | None) -> StreamingResponse:
@@ -67,9 +62,7 @@ def export(
     fmt = FORMATS.get(format_name.lower())
     if fmt is None:
         raise ApiError(404, "not_found", f"no export format {format_name!r}", {"valid_formats": sorted(FORMATS)})
-    if not caller.has(Scope.READ_IOCS):
-        raise ApiError(403, "insufficient_scope", "exports need the read:iocs scope",
-                       {"required_scope": Scope.READ_IOCS.value, "your_scopes": list(caller.key.scopes)})
+    caller.need(Scope.READ_IOCS, "exports")
     _check(caller, fmt)
     filters = feed_filter(caller, type_=type, category=category, confidence=confidence, industry=industry, feed=feed,
                           since=since, until=until, include_expired=include_expired,
@@ -79,7 +72,7 @@ def export(
 
 @router.get("/rules/sigma", summary="Sigma rules from recent high-confidence indicators")
 def sigma_rules(
-    caller: ReadIocs,
+    caller: ReadIocsDep,
     store: StoreDep,
     type: str | None = None,  # noqa: A002
     confidence: Confidence = Confidence.HIGH,
@@ -104,7 +97,7 @@ class HuntRequest(BaseModel):
 
 
 @router.post("/hunt", summary="One hunting query per platform covering many indicators")
-def hunt(body: HuntRequest, caller: ReadIocs) -> Response:
+def hunt(body: HuntRequest, caller: ReadIocsDep) -> Response:
     from iocflow.enrich import hunting
     from iocflow.ingest.values import identify
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from iocflow.api.deps import Caller, StoreDep, require
+from iocflow.api.deps import ExtractDep, StoreDep
 from iocflow.api.errors import ApiError
 from iocflow.api.tiers import Scope
 from iocflow.exceptions import IocflowError
@@ -21,7 +21,6 @@ from iocflow.ingest.runner import store_parsed
 from iocflow.ingest.service import article_source
 
 router = APIRouter(prefix="/api/v1", tags=["extract"])
-Extractor = Annotated[Caller, Depends(require(Scope.EXTRACT))]
 
 OPENAPI_BODY: dict[str, Any] = {
     "requestBody": {
@@ -75,15 +74,14 @@ def _str(value: object) -> str | None:
              openapi_extra=OPENAPI_BODY)
 async def extract_endpoint(
     request: Request,
-    caller: Extractor,
+    caller: ExtractDep,
     store: StoreDep,
     store_it: Annotated[bool, Query(alias="store", description="Also ingest as an article (needs write:indicators).")] = False,
     types: Annotated[str | None, Query(description="Comma-separated types to look for.")] = None,
     min_confidence: Annotated[Confidence, Query()] = Confidence.MEDIUM,
 ) -> Response:
-    if store_it and not caller.has(Scope.WRITE_INDICATORS):
-        raise ApiError(403, "insufficient_scope", "store=true needs the write:indicators scope",
-                       {"required_scope": Scope.WRITE_INDICATORS.value, "your_scopes": list(caller.key.scopes)})
+    if store_it:
+        caller.need(Scope.WRITE_INDICATORS, "store=true")
     try:
         kinds = parse_types(types.split(",")) if types else None
     except IocflowError as exc:

@@ -9,12 +9,12 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from iocflow.api.deps import Caller, StoreDep, require
+from iocflow.api.deps import Caller, ReadIocsDep, StoreDep
 from iocflow.api.errors import ApiError
-from iocflow.api.tiers import Format, Scope
+from iocflow.api.tiers import Format
 from iocflow.store.models import IndicatorRow
 from iocflow.store.queries import IndicatorFilter, Page, SourceRef, list_indicators
 from iocflow.store.vocabulary import Confidence, IndicatorType, SourceCategory
@@ -26,7 +26,6 @@ FEED_VERSION = "1"
 CSV_COLUMNS = ("id", "type", "value", "confidence", "first_seen", "last_seen", "source_article", "source_feed",
                "category", "tags")
 _MEDIA = {Format.JSON: "application/json", Format.CSV: "text/csv; charset=utf-8", Format.TXT: "text/plain; charset=utf-8"}
-ReadIocs = Annotated[Caller, Depends(require(Scope.READ_IOCS))]
 
 
 _PLURAL = {"category": "categories", "industry": "industries"}
@@ -112,7 +111,7 @@ def _link(request: Request, **changes: object) -> str:
 @router.get("/iocs", summary="The IOC feed: filtered, paged, in JSON, CSV or text")
 def list_iocs(
     request: Request,
-    caller: ReadIocs,
+    caller: ReadIocsDep,
     store: StoreDep,
     type: Annotated[str | None, Query(description="Comma-separated types, e.g. ipv4,domain,sha256.")] = None,  # noqa: A002
     category: Annotated[str | None, Query(description="Source categories: news, research, threat-intel, vendor, government, community.")] = None,
@@ -129,9 +128,7 @@ def list_iocs(
     include_expired: bool = False,
     include_allowlisted: bool = False,
 ) -> Response:
-    if format.value not in caller.tier.formats:
-        raise ApiError(403, "format_not_allowed", f"the {caller.tier.name} tier serves {', '.join(sorted(caller.tier.formats))} only",
-                       {"tier": caller.tier.name, "allowed_formats": sorted(caller.tier.formats)})
+    caller.need_format(format.value, f"{format.value} output")
     now = datetime.now(UTC)
     filters = feed_filter(caller, type_=type, category=category, confidence=confidence, industry=industry, feed=feed,
                           since=since, until=until, include_expired=include_expired,

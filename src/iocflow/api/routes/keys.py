@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
-from iocflow.api.deps import Caller, ServicesDep, require
+from iocflow.api.deps import AdminDep, ServicesDep
 from iocflow.api.errors import ApiError
 from iocflow.api.tiers import DEFAULT_SCOPES, Scope
 from iocflow.exceptions import StoreError
 from iocflow.store.keys import ApiKey, create_key, list_keys, revoke_key
 
 router = APIRouter(prefix="/api/v1", tags=["keys"])
-Admin = Annotated[Caller, Depends(require(Scope.ADMIN))]
 
 
 class KeyCreate(BaseModel):
@@ -30,7 +29,7 @@ def key_json(key: ApiKey) -> dict[str, Any]:
 
 
 @router.post("/keys", status_code=201, summary="Create a key; the secret is in this answer only")
-def create(body: KeyCreate, _: Admin, svc: ServicesDep) -> JSONResponse:
+def create(body: KeyCreate, _: AdminDep, svc: ServicesDep) -> JSONResponse:
     if body.tier not in svc.tiers:
         raise ApiError(400, "invalid_parameter", f"unknown tier {body.tier!r}",
                        {"parameter": "tier", "valid_tiers": sorted(svc.tiers)})
@@ -39,12 +38,12 @@ def create(body: KeyCreate, _: Admin, svc: ServicesDep) -> JSONResponse:
 
 
 @router.get("/keys", summary="List keys (never their secrets)")
-def index(_: Admin, svc: ServicesDep) -> JSONResponse:
+def index(_: AdminDep, svc: ServicesDep) -> JSONResponse:
     return JSONResponse({"data": [key_json(k) for k in list_keys(svc.store)]})
 
 
 @router.delete("/keys/{key_id}", summary="Revoke a key by id or prefix")
-def revoke(key_id: str, _: Admin, svc: ServicesDep) -> JSONResponse:
+def revoke(key_id: str, _: AdminDep, svc: ServicesDep) -> JSONResponse:
     try:
         return JSONResponse(key_json(revoke_key(svc.store, key_id)))
     except StoreError as exc:

@@ -6,12 +6,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from iocflow.api.deps import Caller, StoreDep, require
+from iocflow.api.deps import ReadIocsDep, StoreDep
 from iocflow.api.errors import ApiError
-from iocflow.api.tiers import Scope
 from iocflow.enrich import risk
 from iocflow.extract.attack import name_of
 from iocflow.ingest.values import identify
@@ -21,7 +20,6 @@ from iocflow.store.records import indicator_id
 from iocflow.store.vocabulary import IndicatorType
 
 router = APIRouter(prefix="/api/v1", tags=["lookup"])
-ReadIocs = Annotated[Caller, Depends(require(Scope.READ_IOCS))]
 
 
 def hunting_queries(kind: IndicatorType, value: str) -> dict[str, str]:
@@ -92,7 +90,7 @@ def _distinct(sources: list[Any]) -> list[Any]:
 
 @router.get("/lookup", summary="One indicator: risk score with reasons, ATT&CK, sources, hunting queries")
 def lookup(
-    caller: ReadIocs,
+    caller: ReadIocsDep,
     store: StoreDep,
     value: Annotated[str, Query(min_length=1, max_length=8192, description="The value; defanged is fine.")],
     type: Annotated[str | None, Query(description="A type hint, e.g. domain.")] = None,  # noqa: A002

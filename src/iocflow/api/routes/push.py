@@ -64,9 +64,7 @@ async def soar_extract(request: Request) -> Response:
 async def xdr_insert_jsons(request: Request) -> Response:
     """XDR's reply shape; auth by ``Authorization`` (the key) and ``x-xdr-auth-id`` (accepted, not needed)."""
     who = caller(request, services(request))
-    if not who.has(Scope.WRITE_INDICATORS):
-        raise ApiError(403, "insufficient_scope", "this endpoint needs the write:indicators scope",
-                       {"required_scope": Scope.WRITE_INDICATORS.value, "your_scopes": list(who.key.scopes)})
+    who.need(Scope.WRITE_INDICATORS)
     try:
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError as exc:

@@ -6,19 +6,17 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from iocflow.api.deps import Caller, StoreDep, require
-from iocflow.api.tiers import Scope
+from iocflow.api.deps import ReadIocsDep, StoreDep
 from iocflow.store.queries import stats
 
 router = APIRouter(prefix="/api/v1", tags=["stats"])
-ReadIocs = Annotated[Caller, Depends(require(Scope.READ_IOCS))]
 
 
 @router.get("/stats", summary="Counts by type, source and day")
-def get_stats(_: ReadIocs, store: StoreDep,
+def get_stats(_: ReadIocsDep, store: StoreDep,
               days: Annotated[int, Query(ge=1, le=366, description="Days covered by by_day.")] = 30) -> Response:
     with store.transaction() as session:
         body = stats(session, days=days, now=datetime.now(UTC))

@@ -553,12 +553,8 @@ def taxii_caller(request: Request, svc: ServicesDep) -> Caller:
         headers.append((b"authorization", f"Bearer {secret}".encode("latin-1", "replace")))
         request = Request({**request.scope, "headers": headers}, request.receive)  # "state" stays shared
     who = caller(request, svc)
-    if not who.has(Scope.READ_STIX):
-        raise ApiError(403, "insufficient_scope", "TAXII needs the read:stix scope",
-                       {"required_scope": Scope.READ_STIX.value, "your_scopes": list(who.key.scopes)})
-    if "stix" not in who.tier.formats:
-        raise ApiError(403, "format_not_allowed", f"the {who.tier.name} tier does not include STIX (TAXII)",
-                       {"tier": who.tier.name, "allowed_formats": sorted(who.tier.formats)})
+    who.need(Scope.READ_STIX, "TAXII")
+    who.need_format("stix", "STIX (TAXII)")
     return who
 
 
