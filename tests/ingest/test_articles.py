@@ -75,6 +75,13 @@ def test_industry_words(text: str, expected: tuple[str, ...]) -> None:
     assert industries_in(text) == expected
 
 
+def test_every_industry_of_the_vocabulary_has_its_words() -> None:
+    from iocflow.ingest.articles import INDUSTRY_WORDS
+    from iocflow.store.vocabulary import INDUSTRIES
+
+    assert tuple(INDUSTRY_WORDS) == INDUSTRIES
+
+
 def test_sentence_of_an_ioc_list_is_bounded() -> None:
     text = "IOCs: " + " ".join(f"10.0.0.{i}" for i in range(200))
     start = text.index("10.0.0.100")

@@ -30,7 +30,7 @@ from iocflow.ingest.report import Parsed
 from iocflow.store.records import Article, Observation
 from iocflow.store.vocabulary import type_of_kind
 
-#: Industry -> words that name it in an article (lower case, whole words).
+#: Industry (one of the store's ``INDUSTRIES``) -> words that name it in an article (lower case, whole words).
 INDUSTRY_WORDS: dict[str, tuple[str, ...]] = {
     "finance": ("finance", "financial", "bank", "banks", "banking", "fintech", "insurance", "cryptocurrency exchange"),
     "healthcare": ("healthcare", "health care", "hospital", "hospitals", "medical", "pharmaceutical", "patient data"),

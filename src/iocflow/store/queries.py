@@ -123,6 +123,11 @@ def latest_sources(session: Session, keys: list[int]) -> dict[int, SourceRef]:
     return {row[0]: SourceRef(row[1], row[2], row[3], row[4], row[5], row[6]) for row in session.execute(query)}
 
 
+def indicator_by_id(session: Session, iid: str) -> IndicatorRow | None:
+    """The indicator whose id (``indicator_id(type, value)``) is ``iid``: one unique-index lookup."""
+    return session.scalar(select(IndicatorRow).where(IndicatorRow.id == iid))
+
+
 def indicator_sources(session: Session, key: int) -> list[tuple[SourceRow, SightingRow]]:
     query = (select(SourceRow, SightingRow).join(SightingRow, SightingRow.source_id == SourceRow.id)
              .where(SightingRow.indicator_pk == key).order_by(SightingRow.last_seen.desc()))

@@ -130,8 +130,10 @@ class Store:
     # -- reading ---------------------------------------------------------------------------
 
     def get_indicator(self, kind: IndicatorType | str, value: str) -> IndicatorRow | None:
+        from iocflow.store.queries import indicator_by_id  # queries builds on this module
+
         with self.transaction() as session:
-            return session.scalar(select(IndicatorRow).where(IndicatorRow.id == indicator_id(kind, value)))
+            return indicator_by_id(session, indicator_id(kind, value))
 
     def sightings(self, iid: str) -> list[tuple[SightingRow, SourceRow]]:
         with self.transaction() as session:

@@ -14,7 +14,7 @@ import enum
 from iocflow.extract.model import Confidence, Kind
 
 __all__ = [
-    "Confidence", "IndicatorType", "Reliability", "Reputation", "Severity", "SourceCategory",
+    "INDUSTRIES", "Confidence", "IndicatorType", "Reliability", "Reputation", "Severity", "SourceCategory",
     "SourceKind", "type_of_kind",
 ]
 
@@ -98,3 +98,10 @@ class SourceCategory(_Named):
     VENDOR = "vendor"
     GOVERNMENT = "government"
     COMMUNITY = "community"
+
+
+#: Industries an article can tag its indicators with (the words naming each live with the tagger, ingest/articles.py).
+INDUSTRIES = (
+    "finance", "healthcare", "government", "technology", "manufacturing", "retail", "energy", "education",
+    "telecom", "transportation", "defense", "water",
+)

@@ -17,7 +17,7 @@ from iocflow.api.errors import ApiError
 from iocflow.api.tiers import Format
 from iocflow.store.models import IndicatorRow
 from iocflow.store.queries import IndicatorFilter, Page, SourceRef, list_indicators
-from iocflow.store.vocabulary import Confidence, IndicatorType, SourceCategory
+from iocflow.store.vocabulary import INDUSTRIES, Confidence, IndicatorType, SourceCategory
 from iocflow.times import as_utc
 
 router = APIRouter(prefix="/api/v1", tags=["feed"])
@@ -56,8 +56,6 @@ def feed_filter(caller: Caller, *, type_: str | None, category: str | None, conf
                 industry: str | None, feed: str | None, since: datetime | None, until: datetime | None,
                 include_expired: bool, include_allowlisted: bool, now: datetime) -> IndicatorFilter:
     """The request's filters, with ``since`` clamped to the tier's lookback (silently, as documented)."""
-    from iocflow.ingest.articles import INDUSTRY_WORDS  # the industry vocabulary lives with the tagger
-
     earliest = now - timedelta(days=caller.tier.lookback_days)
     since = as_utc(since) if since else None
     until = as_utc(until) if until else None
@@ -66,7 +64,7 @@ def feed_filter(caller: Caller, *, type_: str | None, category: str | None, conf
         min_confidence=confidence.value if confidence else None,
         categories=split_list(category, [c.value for c in SourceCategory], "category"),
         feeds=tuple(f.strip() for f in (feed or "").split(",") if f.strip()),
-        industries=split_list(industry, sorted(INDUSTRY_WORDS), "industry"),
+        industries=split_list(industry, sorted(INDUSTRIES), "industry"),
         since=max(since, earliest) if since else earliest,
         until=until,
         include_expired=include_expired,

@@ -14,8 +14,7 @@ from iocflow.api.errors import ApiError
 from iocflow.enrich import risk
 from iocflow.extract.attack import name_of
 from iocflow.ingest.values import identify
-from iocflow.store.models import IndicatorRow
-from iocflow.store.queries import indicator_sources
+from iocflow.store.queries import indicator_by_id, indicator_sources
 from iocflow.store.records import indicator_id
 from iocflow.store.vocabulary import IndicatorType
 
@@ -46,9 +45,7 @@ def lookup_value(store: Any, value: str, type_hint: str | None, now: datetime) -
     except ValueError as exc:
         raise ApiError(400, "invalid_parameter", f"value: {exc}", {"parameter": "value"}) from None
     with store.transaction() as session:
-        from sqlalchemy import select
-
-        row = session.scalar(select(IndicatorRow).where(IndicatorRow.id == indicator_id(kind, canonical)))
+        row = indicator_by_id(session, indicator_id(kind, canonical))
         sources = indicator_sources(session, row.pk) if row is not None else []
     answer: dict[str, Any] = {
         "value": canonical, "type": kind.value, "id": indicator_id(kind, canonical),
