@@ -24,19 +24,18 @@ from sqlalchemy.orm import Session
 from iocflow.store.models import JsonList, UtcDateTime
 
 
-def _sqlite_time() -> Callable[[datetime | None], str | None]:
-    """A converter with a memo: a batch shares a handful of distinct times (its ``now``, a feed's dates)."""
-    memo: dict[datetime, str] = {}
+def _sqlite_times(column: Sequence[datetime | None]) -> list[str | None]:
+    """SQLAlchemy's SQLite DATETIME text for each time; a batch shares a handful of distinct times, converted once."""
+    text = {
+        value: None if value is None else value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        for value in set(column)
+    }
+    return list(map(text.__getitem__, column))
 
-    def convert(value: datetime | None) -> str | None:
-        if value is None:
-            return None
-        text = memo.get(value)
-        if text is None:
-            text = memo[value] = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-        return text
 
-    return convert
+def _json_texts(column: Sequence[object]) -> list[str | None]:
+    dumps = orjson.dumps
+    return [None if value is None else dumps(value).decode() for value in column]
 
 
 def _json(value: object) -> str | None:
@@ -44,23 +43,25 @@ def _json(value: object) -> str | None:
 
 
 def _parameters(table: Table, columns: Sequence[str], sqlite: bool, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """Each row's values in ``columns`` order, converted where the driver needs it."""
-    time = _sqlite_time()
-    converters: list[tuple[int, Callable[[Any], Any]]] = []
+    """Each row's values in ``columns`` order, converted where the driver needs it.
+
+    Column by column, so the conversions run as a few C-level passes instead of one Python call per value.
+    """
+    converters: dict[int, Callable[[Sequence[Any]], list[Any]]] = {}
     for i, name in enumerate(columns):
         column_type = table.c[name].type
         if isinstance(column_type, UtcDateTime) and sqlite:
-            converters.append((i, time))
+            converters[i] = _sqlite_times
         elif type(column_type) is type(JsonList):
-            converters.append((i, _json))
-    getter = itemgetter(*columns)
-    params = []
-    for row in rows:
-        values = list(getter(row))
-        for i, convert in converters:
-            values[i] = convert(values[i])
-        params.append(tuple(values))
-    return params
+            converters[i] = _json_texts
+    getter = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    values = list(map(getter, rows))
+    if not converters:
+        return values
+    by_column: list[Sequence[Any]] = list(zip(*values, strict=True))
+    for i, convert in converters.items():
+        by_column[i] = convert(by_column[i])
+    return list(zip(*by_column, strict=True))
 
 
 def _is_sqlite(session: Session) -> bool:
@@ -93,8 +94,38 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     PostgreSQL takes one statement over ``unnest`` of per-column arrays, since
     its executemany is a round trip per row.
     """
+    if rows:
+        _insert(session, table, rows, returning=None)
+
+
+def insert_keyed(session: Session, table: Table, rows: Sequence[dict[str, Any]], *, natural: str,
+                 key: str = "pk") -> dict[Any, int]:
+    """``insert_rows``, returning the row key the database gave each row, by its ``natural`` column.
+
+    PostgreSQL says so itself (``RETURNING``). SQLite's executemany cannot
+    return rows, but an integer primary key it assigns is one more than the
+    largest in the table, so one executemany by one connection gets consecutive
+    keys ending at ``last_insert_rowid()``. That is checked on the first row,
+    and the keys are read back if it does not hold.
+    """
     if not rows:
-        return
+        return {}
+    returned = _insert(session, table, rows, returning=(natural, key))
+    if returned is not None:
+        return dict(returned)
+    connection = session.connection()
+    last = connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
+    first = last - len(rows) + 1
+    naturals = [row[natural] for row in rows]
+    check = f"SELECT {key} FROM {table.name} WHERE {natural} = ?"
+    if connection.exec_driver_sql(check, (naturals[0],)).scalar() == first:
+        return dict(zip(naturals, range(first, last + 1), strict=True))
+    lookup = f"SELECT {natural}, {key} FROM {table.name} WHERE {natural} IN (SELECT value FROM json_each(?))"
+    return dict(connection.exec_driver_sql(lookup, (_json(naturals),)).all())  # type: ignore[arg-type]
+
+
+def _insert(session: Session, table: Table, rows: Sequence[dict[str, Any]],
+            returning: tuple[str, str] | None) -> list[tuple[Any, ...]] | None:
     columns = list(rows[0])
     sqlite = _is_sqlite(session)
     params = _parameters(table, columns, sqlite, rows)
@@ -102,9 +133,12 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     if sqlite:
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))})"
         connection.exec_driver_sql(sql, params)  # type: ignore[arg-type]
-        return
+        return None
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({_pg_arrays(session, table, columns)})"
-    connection.exec_driver_sql(sql, tuple(list(col) for col in zip(*params, strict=True)))
+    if returning is not None:
+        sql += f" RETURNING {', '.join(returning)}"
+    result = connection.exec_driver_sql(sql, tuple(list(col) for col in zip(*params, strict=True)))
+    return [tuple(row) for row in result] if returning is not None else None
 
 
 def update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], *, key: str = "id") -> None:

@@ -95,8 +95,7 @@ def record(
     ]
     keys = {iid: old["pk"] for iid, old in stored.items()}
     if inserts:
-        bulk.insert_rows(session, IndicatorRow.__table__, inserts)
-        keys |= _keys_of(session, [row["id"] for row in inserts])
+        keys |= bulk.insert_keyed(session, IndicatorRow.__table__, inserts, natural="id")
         counts.new = len(inserts)
         counts.new_ids = [row["id"] for row in inserts]
     _write_sightings(session, source.id, pending, keys, known={old["pk"] for old in stored.values()})
@@ -257,18 +256,9 @@ def _load_indicators(session: Session, ids: Iterable[str]) -> dict[str, dict[str
     found: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(ids):
         query = select(*columns).where(bulk.matching(session, IndicatorRow.id, chunk))
-        for row in session.execute(query).mappings():
+        for row in session.connection().execute(query).mappings():
             found[row["id"]] = dict(row)
     return found
-
-
-def _keys_of(session: Session, ids: list[str]) -> dict[str, int]:
-    """The row keys the database gave the indicators just inserted."""
-    keys: dict[str, int] = {}
-    for chunk in _chunks(ids):
-        query = select(IndicatorRow.id, IndicatorRow.pk).where(bulk.matching(session, IndicatorRow.id, chunk))
-        keys.update((iid, key) for iid, key in session.execute(query))
-    return keys
 
 
 def _write_sightings(session: Session, source_id: str, pending: dict[tuple[str, str], _Pending],
@@ -279,7 +269,7 @@ def _write_sightings(session: Session, source_id: str, pending: dict[tuple[str, 
     columns = list(s.__table__.columns)
     for chunk in _chunks(known):
         query = select(*columns).where(s.source_id == source_id, bulk.matching(session, s.indicator_pk, chunk))
-        for row in session.execute(query).mappings():
+        for row in session.connection().execute(query).mappings():
             stored[row["indicator_pk"], row["article_id"]] = dict(row)
     inserts, updates = [], []
     for (iid, article), p in pending.items():
@@ -320,7 +310,7 @@ def _aggregates(session: Session, keys: list[int]) -> dict[int, Aggregate]:
             .where(bulk.matching(session, s.indicator_pk, chunk))
             .group_by(s.indicator_pk)
         )
-        for iid, *values in session.execute(query):
+        for iid, *values in session.connection().execute(query):
             found[iid] = tuple(values)  # type: ignore[assignment]
     return found
 

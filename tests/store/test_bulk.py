@@ -1,0 +1,74 @@
+"""The driver-level bulk writes: what they store reads back as SQLAlchemy stores it, keys included."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from iocflow.store import bulk
+from iocflow.store.models import IndicatorRow, SourceRow
+from iocflow.store.records import indicator_id
+from iocflow.store.store import Store
+
+T0 = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+
+
+def _indicator(value: str, **overrides: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "id": indicator_id("domain", value), "type": "domain", "value": value, "first_seen": T0, "last_seen": T0,
+        "confidence": "high", "severity": "high", "reputation": "bad", "reliability": "B", "expires_at": None,
+        "tags": ["a", "b"], "industries": [], "techniques": ["T1059"], "indicator_class": None, "comment": None,
+        "source_count": 1, "sighting_count": 1, "allowlisted": False, "allowlist_reason": None,
+    }
+    return row | overrides
+
+
+def test_inserted_keys_are_the_stored_ones(store: Store) -> None:
+    rows = [_indicator(f"host{i}.example.net") for i in range(1200)]
+    with store.transaction() as session:
+        bulk.insert_keyed(session, IndicatorRow.__table__, rows[:7], natural="id")  # keys do not start at 1
+        keys = bulk.insert_keyed(session, IndicatorRow.__table__, rows[7:], natural="id")
+    with store.transaction() as session:
+        stored = dict(session.execute(select(IndicatorRow.id, IndicatorRow.pk)).all())
+    assert len(keys) == 1193
+    assert keys == {row["id"]: stored[row["id"]] for row in rows[7:]}  # type: ignore[index]
+
+
+def test_keys_are_read_back_when_they_are_not_consecutive(store: Store) -> None:
+    # Rows that bring their own keys, out of order: the last-rowid arithmetic must notice and look them up.
+    rows = [_indicator("b.example.net", pk=50), _indicator("a.example.net", pk=10), _indicator("c.example.net", pk=30)]
+    with store.transaction() as session:
+        keys = bulk.insert_keyed(session, IndicatorRow.__table__, rows, natural="id")
+    assert keys == {rows[0]["id"]: 50, rows[1]["id"]: 10, rows[2]["id"]: 30}
+
+
+def test_converted_values_read_back_as_the_orm_writes_them(store: Store) -> None:
+    other_zone = timezone(timedelta(hours=5, minutes=30))
+    row = _indicator("x.example.net", first_seen=T0.astimezone(other_zone), expires_at=T0 + timedelta(days=30),
+                     tags=["ünïcode", 'quote"d'], comment="a 'comment'")
+    with store.transaction() as session:
+        bulk.insert_rows(session, IndicatorRow.__table__, [row])
+        session.add(IndicatorRow(**(_indicator("y.example.net") | {"first_seen": T0, "expires_at": T0 + timedelta(days=30),
+                                                                   "tags": ["ünïcode", 'quote"d']})))
+    with store.transaction() as session:
+        bulk_row, orm_row = (session.scalars(select(IndicatorRow).where(IndicatorRow.value == v)).one()
+                             for v in ("x.example.net", "y.example.net"))
+        assert bulk_row.first_seen == T0 and bulk_row.first_seen.tzinfo is not None
+        assert bulk_row.expires_at == orm_row.expires_at
+        assert bulk_row.tags == orm_row.tags == ["ünïcode", 'quote"d']
+        assert bulk_row.techniques == ["T1059"] and bulk_row.industries == []
+        assert bulk_row.comment == "a 'comment'"
+        # Range queries compare the stored text on SQLite: both writers must store the same form.
+        assert session.scalar(select(IndicatorRow.value).where(IndicatorRow.first_seen == T0,
+                                                               IndicatorRow.value == "x.example.net")) is not None
+
+
+def test_update_rows_by_key(store: Store) -> None:
+    with store.transaction() as session:
+        keys = bulk.insert_keyed(session, IndicatorRow.__table__, [_indicator("u.example.net")], natural="id")
+        bulk.update_rows(session, IndicatorRow.__table__, [{"pk": k, "comment": "changed"} for k in keys.values()],
+                         key="pk")
+        bulk.update_rows(session, SourceRow.__table__, [], key="id")  # nothing to do is not an error
+    with store.transaction() as session:
+        assert session.scalar(select(IndicatorRow.comment)) == "changed"
