@@ -33,16 +33,17 @@ Expiry = datetime | Literal["never"] | None
 """An explicit expiry: a time, ``NEVER``, or ``None`` for the type's default."""
 
 
-_NS_BYTES: Final = NAMESPACE.bytes
+_NAMESPACE_SHA1: Final = hashlib.sha1(NAMESPACE.bytes)
+#: The variant nibble (RFC 4122: binary 10xx) for each hex digit the hash put there.
+_VARIANT: Final = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 def uuid5(name: str) -> str:
     """``str(uuid.uuid5(NAMESPACE, name))``, without building UUID objects (ingest makes millions)."""
-    h = bytearray(hashlib.sha1(_NS_BYTES + name.encode("utf-8")).digest()[:16])
-    h[6] = (h[6] & 0x0F) | 0x50
-    h[8] = (h[8] & 0x3F) | 0x80
-    x = h.hex()
-    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+    digest = _NAMESPACE_SHA1.copy()
+    digest.update(name.encode("utf-8"))
+    x = digest.hexdigest()
+    return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
 
 
 def indicator_id(kind: IndicatorType | str, value: str) -> str:

@@ -151,7 +151,7 @@ def _merge_batch(source: Source, observations: Sequence[Observation], now: datet
             **rating,
             "expires_at": obs.expiry if isinstance(obs.expiry, datetime) else None,
             "never_expires": obs.expiry == NEVER,
-            "tags": sorted(set(obs.tags)),
+            "tags": sorted(set(obs.tags)) if len(obs.tags) > 1 else list(obs.tags),
             "malware": obs.malware,
             "threat_type": obs.threat_type,
             "reporter": obs.reporter,
@@ -274,9 +274,10 @@ def _write_sightings(session: Session, source_id: str, pending: dict[tuple[str, 
     inserts, updates = [], []
     for (iid, article), p in pending.items():
         key = keys[iid]
-        old = stored.get((key, article))
+        old = stored.get((key, article)) if stored else None
         if old is None:
-            inserts.append({"indicator_pk": key, "article_id": article, **p.row})
+            p.row["indicator_pk"] = key  # the row is this pending sighting's own: completed in place
+            inserts.append(p.row)
             continue
         merged = _merge_sighting(old, p.row)
         if merged != old:
@@ -334,8 +335,8 @@ def _first_summary(iid: str, report: _Pending, allowlist: Allowlist,
         "expires_at": _expiry(obs.type, row["last_seen"], row["never_expires"],
                               [row["expires_at"]] if row["expires_at"] else [], ttl_overrides),
         "tags": row["tags"],
-        "industries": sorted(set(obs.industries)),
-        "techniques": sorted(set(obs.techniques)),
+        "industries": sorted(set(obs.industries)) if obs.industries else [],
+        "techniques": sorted(set(obs.techniques)) if obs.techniques else [],
         "indicator_class": row["indicator_class"],
         "comment": row["comment"],
         "source_count": 1,
