@@ -80,3 +80,14 @@ def test_update_rows_by_key(store: Store) -> None:
 @given(st.text())
 def test_ids_are_standard_uuid5(name: str) -> None:
     assert uuid5(name) == str(uuid.uuid5(NAMESPACE, name))
+
+
+def test_columns_empty_in_every_row_are_stored_null(store: Store) -> None:
+    rows = [_indicator("n1.example.net"), _indicator("n2.example.net", comment="kept", allowlisted=True)]
+    with store.transaction() as session:
+        bulk.insert_rows(session, IndicatorRow.__table__, rows)  # comment: None, then a value
+        bulk.insert_rows(session, IndicatorRow.__table__, [_indicator("n3.example.net")])  # comment: None only
+    with store.transaction() as session:
+        stored = {r.value: (r.comment, r.indicator_class, r.allowlisted) for r in session.scalars(select(IndicatorRow))}
+    assert stored == {"n1.example.net": (None, None, False), "n2.example.net": ("kept", None, True),
+                      "n3.example.net": (None, None, False)}

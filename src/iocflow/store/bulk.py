@@ -17,7 +17,7 @@ from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, ColumnElement, Integer, String, Table, any_, bindparam
+from sqlalchemy import BigInteger, ColumnElement, Integer, String, Table, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -42,26 +42,20 @@ def _json(value: object) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
 
 
-def _parameters(table: Table, columns: Sequence[str], sqlite: bool, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """Each row's values in ``columns`` order, converted where the driver needs it.
+def _columns(table: Table, names: Sequence[str], sqlite: bool, rows: Sequence[dict[str, Any]]) -> list[Sequence[Any]]:
+    """The rows' values column by column, in ``names`` order, converted where the driver needs it.
 
-    Column by column, so the conversions run as a few C-level passes instead of one Python call per value.
+    Column-wise, the conversions run as a few C-level passes instead of one Python call per value.
     """
-    converters: dict[int, Callable[[Sequence[Any]], list[Any]]] = {}
-    for i, name in enumerate(columns):
+    getter = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+    columns: list[Sequence[Any]] = list(zip(*map(getter, rows), strict=True))
+    for i, name in enumerate(names):
         column_type = table.c[name].type
         if isinstance(column_type, UtcDateTime) and sqlite:
-            converters[i] = _sqlite_times
+            columns[i] = _sqlite_times(columns[i])
         elif type(column_type) is type(JsonList):
-            converters[i] = _json_texts
-    getter = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
-    values = list(map(getter, rows))
-    if not converters:
-        return values
-    by_column: list[Sequence[Any]] = list(zip(*values, strict=True))
-    for i, convert in converters.items():
-        by_column[i] = convert(by_column[i])
-    return list(zip(*by_column, strict=True))
+            columns[i] = _json_texts(columns[i])
+    return columns
 
 
 def _is_sqlite(session: Session) -> bool:
@@ -75,14 +69,18 @@ def _pg_arrays(session: Session, table: Table, columns: Sequence[str]) -> str:
 
 
 def matching(session: Session, column: ColumnElement[Any], ids: Sequence[str] | Sequence[int]) -> ColumnElement[bool]:
-    """``column IN ids`` as each database plans it best.
+    """``column IN ids`` as each database plans it best, with one bound parameter however many ids.
 
     PostgreSQL gets ``= ANY(array)``: with a long ``IN`` list and statistics
     that lag a fast-growing table, its planner chose sequential scans and a
     bulk ingest slowed down quadratically; the array form keeps index scans.
+    SQLite gets ``IN (SELECT value FROM json_each(list))``: an ``IN`` list of
+    literal parameters was compiled afresh for every statement and cost more
+    than the index lookups it asked for.
     """
     if _is_sqlite(session):
-        return column.in_(ids)
+        listed = func.json_each(bindparam(None, _json(list(ids)), type_=String())).table_valued("value")
+        return column.in_(select(listed.c.value))
     element = column.type if isinstance(column.type, Integer | BigInteger) else String()
     return column == any_(bindparam(None, list(ids), type_=ARRAY(element)))
 
@@ -126,18 +124,25 @@ def insert_keyed(session: Session, table: Table, rows: Sequence[dict[str, Any]],
 
 def _insert(session: Session, table: Table, rows: Sequence[dict[str, Any]],
             returning: tuple[str, str] | None) -> list[tuple[Any, ...]] | None:
-    columns = list(rows[0])
+    names = list(rows[0])
     sqlite = _is_sqlite(session)
-    params = _parameters(table, columns, sqlite, rows)
+    columns = _columns(table, names, sqlite, rows)
+    # A column that is NULL in every row is left out (it is NULL by omission, with no server default):
+    # binding a None costs the sqlite3 module more than binding a string, and feed rows leave most
+    # optional columns empty.
+    kept = [i for i, (name, column) in enumerate(zip(names, columns, strict=True))
+            if column.count(None) < len(column) or table.c[name].server_default is not None]
+    names = [names[i] for i in kept]
+    columns = [columns[i] for i in kept]
     connection = session.connection()
     if sqlite:
-        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))})"
-        connection.exec_driver_sql(sql, params)  # type: ignore[arg-type]
+        sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(['?'] * len(names))})"
+        connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))  # type: ignore[arg-type]
         return None
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({_pg_arrays(session, table, columns)})"
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({_pg_arrays(session, table, names)})"
     if returning is not None:
         sql += f" RETURNING {', '.join(returning)}"
-    result = connection.exec_driver_sql(sql, tuple(list(col) for col in zip(*params, strict=True)))
+    result = connection.exec_driver_sql(sql, tuple(list(column) for column in columns))
     return [tuple(row) for row in result] if returning is not None else None
 
 
@@ -145,16 +150,17 @@ def update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
     """``UPDATE`` every row by its ``key`` column (all rows have the same keys); same strategy as ``insert_rows``."""
     if not rows:
         return
-    columns = [c for c in rows[0] if c != key]
-    ordered = [*columns, key]
+    names = [c for c in rows[0] if c != key]
+    ordered = [*names, key]
     sqlite = _is_sqlite(session)
-    params = _parameters(table, ordered, sqlite, rows)
+    columns = _columns(table, ordered, sqlite, rows)
     connection = session.connection()
     if sqlite:
-        assignments = ", ".join(f"{c} = ?" for c in columns)
-        connection.exec_driver_sql(f"UPDATE {table.name} SET {assignments} WHERE {key} = ?", params)  # type: ignore[arg-type]
+        assignments = ", ".join(f"{c} = ?" for c in names)
+        connection.exec_driver_sql(f"UPDATE {table.name} SET {assignments} WHERE {key} = ?",  # type: ignore[arg-type]
+                                   list(zip(*columns, strict=True)))
         return
-    assignments = ", ".join(f"{c} = v.{c}" for c in columns)
+    assignments = ", ".join(f"{c} = v.{c}" for c in names)
     sql = (f"UPDATE {table.name} AS t SET {assignments} FROM unnest({_pg_arrays(session, table, ordered)}) "
            f"AS v({', '.join(ordered)}) WHERE t.{key} = v.{key}")
-    connection.exec_driver_sql(sql, tuple(list(col) for col in zip(*params, strict=True)))
+    connection.exec_driver_sql(sql, tuple(list(column) for column in columns))

@@ -9,6 +9,7 @@ database to the current revision.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,6 +43,17 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
+def _cheap_sqlite_binding() -> None:
+    """Bind ``None`` and ``bool`` through registered adapters, to the same NULL and 0/1 as without them.
+
+    The sqlite3 module binds int, float, str and bytes directly; anything else, ``None`` included, goes
+    through its adapter protocol, whose failed lookups cost about 0.2 us per value: with a dozen empty
+    columns per row that was a tenth of a bulk ingest. A registered adapter is one dict hit.
+    """
+    sqlite3.register_adapter(type(None), {}.get)  # a C-level callable that returns None
+    sqlite3.register_adapter(bool, int)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; a SQLite file's folder is created on first use."""
     try:
@@ -52,6 +64,7 @@ def make_engine(url: str) -> Engine:
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        _cheap_sqlite_binding()
         engine = create_engine(parsed, **_JSON)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

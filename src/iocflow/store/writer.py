@@ -30,7 +30,7 @@ from iocflow.store.records import NEVER, Observation, Source
 from iocflow.store.vocabulary import IndicatorType, Reliability, Reputation, Severity
 
 _K = TypeVar("_K", str, int)
-_CHUNK = 500  # ids per IN (...) list: well under every driver's parameter limit
+_CHUNK = 5000  # ids per lookup (one bound list each, see ``bulk.matching``): bounds one statement's work
 #: Indicator columns whose change makes a re-report an update rather than a re-sighting.
 _TRACKED = (
     "first_seen", "confidence", "severity", "reputation", "reliability", "tags", "industries", "techniques",
