@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from iocflow.exceptions import StoreError
+from iocflow.store import writer
 from iocflow.store.db import current_revision, head_revision
 from iocflow.store.models import ArticleRow, IndicatorRow, SightingRow
 from iocflow.store.records import NAMESPACE, NEVER, Article, Observation, Source, indicator_id
@@ -237,12 +238,13 @@ def test_a_failing_batch_leaves_nothing_behind(store: Store) -> None:
 
 
 def test_large_batches_cross_the_query_chunk_size(store: Store) -> None:
-    rows = [obs(IndicatorType.SHA1, f"{i:040x}") for i in range(1, 1201)]
-    assert store.record(FEED, rows, now=T0).new == 1200
+    n = 2 * writer._CHUNK + 200
+    rows = [obs(IndicatorType.SHA1, f"{i:040x}") for i in range(1, n + 1)]
+    assert store.record(FEED, rows, now=T0).new == n
     again = store.record(FEED, rows, now=T0 + timedelta(days=1))
-    assert (again.new, again.unchanged) == (0, 1200)
-    assert table_counts(store) == (1200, 1200)
-    assert store.count(IndicatorType.SHA1) == 1200
+    assert (again.new, again.unchanged) == (0, n)
+    assert table_counts(store) == (n, n)
+    assert store.count(IndicatorType.SHA1) == n
 
 
 def test_missing_schema_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -22,6 +22,11 @@ _ATTACK_KINDS = frozenset({Kind.ATTACK_TECHNIQUE, Kind.ATTACK_TACTIC, Kind.ATTAC
 
 
 class _Named(str, enum.Enum):
+    # A member equals its value (``IndicatorType.URL == "url"``), so it hashes as its value too; Enum's own
+    # hash (of the member's name) broke that rule and, written in Python, was a cost on the ingest path,
+    # which looks types up in sets and dicts for every row.
+    __hash__ = str.__hash__
+
     def __str__(self) -> str:
         return self.value
 

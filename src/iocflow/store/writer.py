@@ -86,11 +86,12 @@ def record(
     for p in pending.values():
         by_indicator.setdefault(p.indicator_id, []).append(p)
     stored = _load_indicators(session, by_indicator)
+    expiry = _Expiry(ttl_overrides)
     counts = WriteCounts()
     # New indicators first (their sightings point at them); the batch is all they have been seen in.
     inserts = [
-        _first_summary(iid, reports[0], allowlist, ttl_overrides) if len(reports) == 1
-        else _summarise(iid, reports, None, _batch_aggregate(reports), allowlist, ttl_overrides)
+        _first_summary(iid, reports[0], allowlist, expiry) if len(reports) == 1
+        else _summarise(iid, reports, None, _batch_aggregate(reports), allowlist, expiry)
         for iid, reports in by_indicator.items() if iid not in stored
     ]
     keys = {iid: old["pk"] for iid, old in stored.items()}
@@ -103,7 +104,7 @@ def record(
     aggregates = _aggregates(session, [old["pk"] for old in stored.values()])
     updates = []
     for iid, old in stored.items():
-        row = _summarise(iid, by_indicator[iid], old, aggregates[old["pk"]], allowlist, ttl_overrides)
+        row = _summarise(iid, by_indicator[iid], old, aggregates[old["pk"]], allowlist, expiry)
         row["pk"] = old["pk"]
         if row == old:
             counts.unchanged += 1
@@ -142,15 +143,18 @@ def _merge_batch(source: Source, observations: Sequence[Observation], now: datet
         if rating is None:  # a batch has a handful of distinct ratings: work them out once each
             rating = ratings[key] = _rating(source, obs)
         first = obs.first_seen or now
-        last = max(obs.last_seen or now, first)
+        last = obs.last_seen or now
+        if last < first:
+            last = first
+        expiry = obs.expiry
         row = {
             "source_id": source_key,
             "article_id": article,
             "first_seen": first,
             "last_seen": last,
             **rating,
-            "expires_at": obs.expiry if isinstance(obs.expiry, datetime) else None,
-            "never_expires": obs.expiry == NEVER,
+            "expires_at": expiry if isinstance(expiry, datetime) else None,
+            "never_expires": expiry is not None and expiry == NEVER,
             "tags": sorted(set(obs.tags)) if len(obs.tags) > 1 else list(obs.tags),
             "malware": obs.malware,
             "threat_type": obs.threat_type,
@@ -316,8 +320,7 @@ def _aggregates(session: Session, keys: list[int]) -> dict[int, Aggregate]:
     return found
 
 
-def _first_summary(iid: str, report: _Pending, allowlist: Allowlist,
-                   ttl_overrides: dict[str, int | None] | None) -> dict[str, Any]:
+def _first_summary(iid: str, report: _Pending, allowlist: Allowlist, expiry: _Expiry) -> dict[str, Any]:
     """``_summarise`` for the common case, an indicator seen for the first time in one sighting."""
     row = report.row
     obs = report.observation
@@ -332,8 +335,8 @@ def _first_summary(iid: str, report: _Pending, allowlist: Allowlist,
         "severity": row["severity"] or _DEFAULT_SEVERITY[row["reputation"]],
         "reputation": row["reputation"],
         "reliability": row["reliability"],
-        "expires_at": _expiry(obs.type, row["last_seen"], row["never_expires"],
-                              [row["expires_at"]] if row["expires_at"] else [], ttl_overrides),
+        "expires_at": expiry(obs.type, row["last_seen"], row["never_expires"],
+                             [row["expires_at"]] if row["expires_at"] else []),
         "tags": row["tags"],
         "industries": sorted(set(obs.industries)) if obs.industries else [],
         "techniques": sorted(set(obs.techniques)) if obs.techniques else [],
@@ -346,13 +349,24 @@ def _first_summary(iid: str, report: _Pending, allowlist: Allowlist,
     }
 
 
-def _expiry(kind: IndicatorType, last_seen: datetime, never: bool, explicit: list[datetime],
-            ttl_overrides: dict[str, int | None] | None) -> datetime | None:
-    """The policy's expiry: never if any source said so or the type lives for ever, else the latest candidate."""
-    default = policy.default_expiry(kind, last_seen, ttl_overrides)
-    if never or default is None:
-        return None
-    return max([default, *explicit])
+class _Expiry:
+    """The policy's expiry: never if any source said so or the type lives for ever, else the latest candidate.
+
+    One per batch: its rows share a handful of (type, last seen) pairs, so each default is worked out once.
+    """
+
+    def __init__(self, ttl_overrides: dict[str, int | None] | None) -> None:
+        self._ttl_overrides = ttl_overrides
+        self._defaults: dict[tuple[IndicatorType, datetime], datetime | None] = {}
+
+    def __call__(self, kind: IndicatorType, last_seen: datetime, never: bool, explicit: list[datetime]) -> datetime | None:
+        try:
+            default = self._defaults[kind, last_seen]
+        except KeyError:
+            default = self._defaults[kind, last_seen] = policy.default_expiry(kind, last_seen, self._ttl_overrides)
+        if never or default is None:
+            return None
+        return max(default, *explicit) if explicit else default
 
 
 def _summarise(
@@ -361,7 +375,7 @@ def _summarise(
     old: dict[str, Any] | None,
     aggregate: Aggregate,
     allowlist: Allowlist,
-    ttl_overrides: dict[str, int | None] | None,
+    expiry: _Expiry,
 ) -> dict[str, Any]:
     """The indicator row after this batch: aggregates from all its sightings, labels merged in."""
     first_seen, last_seen, best_rank, sources, sightings = aggregate
@@ -387,7 +401,7 @@ def _summarise(
         never = never or old["expires_at"] is None
         if old["expires_at"] is not None:
             expiries.append(old["expires_at"])
-    expires_at = _expiry(kind, last_seen, never, expiries, ttl_overrides)
+    expires_at = expiry(kind, last_seen, never, expiries)
     reason = allowlist.match(kind, first_obs.value)
     return {
         "id": iid,
