@@ -11,7 +11,7 @@ from iocflow.store.records import Observation, Source
 from iocflow.store.store import Store
 
 #: Observations per transaction: big enough to amortise the per-batch queries and the random-key index
-#: pages every commit rewrites (from 5,000 to 20,000 took a third off SQLite's commit time), small
+#: pages every commit rewrites (from 5,000 to 20,000 took almost a third off SQLite's commit time), small
 #: enough to bound memory (tens of MB) and what a failed batch takes back.
 BATCH_SIZE = 20000
 _MAX_ERRORS_KEPT = 1000
