@@ -115,6 +115,12 @@ DOMAIN = [
     P("my-site.org", ["my-site.org"], id="pos-hyphen"),
     P("visit evil.com.", ["evil.com"], id="pos-trailing-period"),
     P("xn--80ak6aa92e.com", ["xn--80ak6aa92e.com"], id="pos-punycode"),
+    P("visit bücher.de now", ["bücher.de"], id="pos-idn-latin-letter-inside"),
+    P("straße.de and grüße-evil.ru", ["straße.de", "grüße-evil.ru"], id="pos-idn-latin-letters"),
+    P("пример.рф", ["пример.рф"], id="pos-idn-cyrillic"),
+    P("見てevil.com中", ["evil.com"], id="pos-cjk-prose-glued-on"),
+    P("Россияevil.com", ["evil.com"], id="pos-cyrillic-prose-glued-on"),
+    P("Россияbücher.de", ["bücher.de"], id="pos-cyrillic-prose-glued-to-latin-idn"),
     P("https://www.google.com/x", ["www.google.com"], id="pos-url-host"),
     P("mail bob@corp.example.net", ["corp.example.net"], id="pos-email-domain"),
     P("this is example.notatld", [], id="neg-unknown-tld"),
@@ -386,9 +392,9 @@ def test_file_path(text, expected, check_offsets):
 # ---------------------------------------------------------------- MAC
 
 MAC = [
-    P("nic 00:1A:2b:3c:4d:5e up", ["00:1A:2b:3c:4d:5e"], id="pos-colons"),
-    P("00-1A-2B-3C-4D-5E", ["00-1A-2B-3C-4D-5E"], id="pos-hyphens"),
-    P("001a.2b3c.4d5e", ["001a.2b3c.4d5e"], id="pos-cisco-dots"),
+    P("nic 00:1A:2b:3c:4d:5e up", ["00:1a:2b:3c:4d:5e"], id="pos-colons"),
+    P("00-1A-2B-3C-4D-5E", ["00:1a:2b:3c:4d:5e"], id="pos-hyphens"),
+    P("001a.2b3c.4d5e", ["00:1a:2b:3c:4d:5e"], id="pos-cisco-dots"),
     P("00:1A:2b:3c:4d", [], id="neg-five-groups"),
     P("00:1A:2b:3c:4d:5e:6f:70", [], id="neg-eight-groups"),
     P("0G:1A:2B:3C:4D:5E", [], id="neg-non-hex"),
@@ -399,6 +405,12 @@ MAC = [
 @pytest.mark.parametrize(("text", "expected"), MAC)
 def test_mac(text, expected, check_offsets):
     check_kind(Kind.MAC, text, expected, check_offsets)
+
+
+def test_mac_spellings_meet_in_one_value_but_the_ioc_finder_view_shows_them_as_written():
+    ex = extract("00-1A-2B-3C-4D-5E, 00:1a:2b:3c:4d:5e and 001a.2b3c.4d5e")
+    assert set(ex.values(Kind.MAC)) == {"00:1a:2b:3c:4d:5e"}
+    assert ex.to_ioc_finder()["mac_addresses"] == ["00-1A-2B-3C-4D-5E", "00:1a:2b:3c:4d:5e", "001a.2b3c.4d5e"]
 
 
 # ---------------------------------------------------------------- Bitcoin

@@ -66,7 +66,7 @@ _COMPLETE_KEY = "email_addresses_complete"
 
 # ioc-finder reports these as written (refanged), not in a canonical form:
 # "2001:0DB8::1" stays so, and so does a checksummed Ethereum address.
-AS_WRITTEN = frozenset({Kind.IPV6, Kind.IPV6_CIDR, Kind.SOCKET_ADDRESS, Kind.ETHEREUM})
+AS_WRITTEN = frozenset({Kind.IPV6, Kind.IPV6_CIDR, Kind.SOCKET_ADDRESS, Kind.ETHEREUM, Kind.MAC})
 
 
 # ioc-finder's email_addresses_complete keeps the whole RFC 5322 local part as

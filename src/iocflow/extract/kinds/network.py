@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+import unicodedata
 from typing import NamedTuple
 
 from iocflow.extract import suffixes
@@ -96,24 +97,30 @@ def parse_domain(text: str, start: int) -> list[Candidate]:
 
 
 def _strip_script_prefix(start: int, token: str) -> tuple[int, str]:
-    """Drop non-ASCII text glued to an ASCII domain ("見てevil.com中" -> "evil.com").
+    """Drop text in another script glued to a domain ("見てevil.com中" -> "evil.com").
 
-    IDN labels stay whole: only a run that switches script inside the first
-    or last label is cut.
+    IDN labels stay whole: a label is cut only where it switches from a
+    non-Latin script to Latin letters ("bücher.de" and "straße.de" are whole
+    German domains, "Россияevil.com" is Russian prose and a domain).
     """
     first, _, rest = token.partition(".")
-    if not first.isascii() and first[-1:].isascii():
-        i = len(first)
-        while i > 0 and first[i - 1].isascii():
-            i -= 1
+    i = len(first)
+    while i > 0 and _latin(first[i - 1]):
+        i -= 1
+    if 0 < i < len(first):
         start, token = start + i, token[i:]
     head, _, last = token.rpartition(".")
-    if head and not last.isascii() and last[:1].isascii():
-        j = 0
-        while j < len(last) and last[j].isascii():
-            j += 1
+    j = 0
+    while j < len(last) and _latin(last[j]):
+        j += 1
+    if head and 0 < j < len(last):
         token = f"{head}.{last[:j]}"
     return start, token
+
+
+def _latin(char: str) -> bool:
+    """ASCII, or a letter of the Latin script (é, ß, ı): what a Latin-script IDN label is written in."""
+    return char.isascii() or unicodedata.name(char, "").startswith("LATIN ")
 
 
 # ---------------------------------------------------------------- URLs
@@ -511,13 +518,15 @@ def parse_mac(text: str, start: int) -> list[Candidate]:
     after = char_at(text, m.end())
     if after and (after.isalnum() or (after in ":-." and char_at(text, m.end() + 1).isalnum())):
         return []
-    raw = m.group()
-    digits = raw.replace(":", "").replace("-", "").replace(".", "")
+    digits = m.group().replace(":", "").replace("-", "").replace(".", "")
     if digits.isdigit():
         confidence, reason = MEDIUM, "MAC-shaped run of decimal digits"
     else:
         confidence, reason = HIGH, "MAC address"
-    return [Candidate(Kind.MAC, raw, start, m.end(), confidence, reason)]
+    # One spelling per address (lower-case hex, colons), as domains are lower-cased: "00-1A-2B-..." and
+    # "001a.2b3c...." are the same interface and must meet in one indicator.
+    value = ":".join(digits[i : i + 2] for i in range(0, 12, 2)).lower()
+    return [Candidate(Kind.MAC, value, start, m.end(), confidence, reason)]
 
 
 # "AS 15169" needs capitals: "as 5" is prose. Without the space any case will do.
