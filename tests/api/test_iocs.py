@@ -231,6 +231,8 @@ def test_csv_has_exactly_the_ten_columns(api: Api, store: Store) -> None:
     table = [dict(zip(CSV_HEADER, row, strict=True)) for row in rows[1:]]
     assert [r["id"] for r in table] == [i["id"] for i in json_items]
     assert [r["value"] for r in table] == [i["value"] for i in json_items]
+    # Times are written as the JSON feed writes them, so a pipeline can switch formats without re-parsing.
+    assert [(r["first_seen"], r["last_seen"]) for r in table] == [(i["first_seen"], i["last_seen"]) for i in json_items]
     by_value = {r["value"]: r for r in table}
     ip = by_value[ARTICLE_IP]
     assert ip["type"] == "ipv4" and ip["confidence"] == "medium"

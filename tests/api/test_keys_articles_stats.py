@@ -54,6 +54,7 @@ def test_list_keys_shows_no_secrets(api: Api) -> None:
     assert {k["name"] for k in data} >= {"free", "pro", "writer", "admin", "extract_only"}
     for key in data:
         assert set(key) == {"id", "name", "prefix", "tier", "scopes", "created_at", "revoked_at"}
+        assert key["created_at"].endswith("Z")  # the API's one time format
         assert key["prefix"].startswith("sk_live_") and len(key["prefix"]) == 12
     for secret in api.keys.values():
         assert secret not in listing.text

@@ -18,7 +18,7 @@ from iocflow.api.tiers import Format
 from iocflow.store.models import IndicatorRow
 from iocflow.store.queries import IndicatorFilter, Page, SourceRef, list_indicators
 from iocflow.store.vocabulary import INDUSTRIES, Confidence, IndicatorType, SourceCategory
-from iocflow.times import as_utc
+from iocflow.times import as_utc, iso_z
 
 router = APIRouter(prefix="/api/v1", tags=["feed"])
 
@@ -170,7 +170,7 @@ def _csv(page: Page) -> str:
     for row in page.rows:
         source = page.sources.get(row.pk)
         writer.writerow([
-            row.id, row.type, row.value, row.confidence, row.first_seen.isoformat(), row.last_seen.isoformat(),
+            row.id, row.type, row.value, row.confidence, iso_z(row.first_seen), iso_z(row.last_seen),
             _csv_safe(source.article_url or source.article_title or "") if source else "",
             _csv_safe(source.feed_name) if source else "", source.category if source else "",
             _csv_safe(";".join(row.tags)),

@@ -13,6 +13,7 @@ from iocflow.api.errors import ApiError
 from iocflow.api.tiers import DEFAULT_SCOPES, Scope
 from iocflow.exceptions import StoreError
 from iocflow.store.keys import ApiKey, create_key, list_keys, revoke_key
+from iocflow.times import iso_z
 
 router = APIRouter(prefix="/api/v1", tags=["keys"])
 
@@ -25,7 +26,7 @@ class KeyCreate(BaseModel):
 
 def key_json(key: ApiKey) -> dict[str, Any]:
     return {"id": key.id, "name": key.name, "prefix": key.prefix, "tier": key.tier, "scopes": list(key.scopes),
-            "created_at": key.created_at.isoformat(), "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None}
+            "created_at": iso_z(key.created_at), "revoked_at": iso_z(key.revoked_at) if key.revoked_at else None}
 
 
 @router.post("/keys", status_code=201, summary="Create a key; the secret is in this answer only")
