@@ -94,7 +94,7 @@ from iocflow.api.tiers import Scope
 from iocflow.export import stix
 from iocflow.export.records import ExportItem, items
 from iocflow.store.models import IndicatorRow
-from iocflow.store.queries import IndicatorFilter, Page, list_indicators
+from iocflow.store.queries import IndicatorFilter, Page, indicator_by_id, list_indicators
 from iocflow.store.records import NAMESPACE
 from iocflow.store.store import Store
 from iocflow.store.vocabulary import IndicatorType
@@ -375,13 +375,15 @@ class TaxiiBackend:
 
     def _rows_by_id(self, session: Session, collection: Collection, filters: IndicatorFilter, ids: frozenset[str],
                     after: int) -> Iterator[Entry]:
-        """``match[id]``: the store has no lookup by id, but a sighting names its row's key, and a one-row
-        keyset page from just before that key re-applies the collection's filters to the row."""
+        """``match[id]``: each id's row key by the store's id lookup; a one-row keyset page from just before
+        that key re-applies the collection's filters to the row."""
         keys: set[int] = set()
         for object_id in ids:
             kind, _, raw = object_id.partition("--")
             if kind in _ROW_TYPES and _is_uuid(raw):
-                keys.update(s.indicator_pk for s, _ in self.store.sightings(str(uuid.UUID(raw))))
+                row = indicator_by_id(session, str(uuid.UUID(raw)))
+                if row is not None:
+                    keys.add(row.pk)
         for key in sorted(k for k in keys if k > after):
             page = list_indicators(session, filters, limit=1, after=key - 1, with_total=False)
             page.rows = [r for r in page.rows if r.pk == key]
