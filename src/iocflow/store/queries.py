@@ -29,6 +29,8 @@ class IndicatorFilter:
 
     types: tuple[str, ...] = ()
     min_confidence: str | None = None
+    #: Exactly this confidence (a TAXII collection per level); ``min_confidence`` is "this or better".
+    confidence: str | None = None
     categories: tuple[str, ...] = ()
     feeds: tuple[str, ...] = ()
     industries: tuple[str, ...] = ()
@@ -71,6 +73,8 @@ def _where(query: Select[Any], f: IndicatorFilter) -> Select[Any]:
         query = query.where(i.type.in_(f.types))
     if f.min_confidence:
         query = query.where(i.confidence.in_(_CONFIDENCE_AT_LEAST[f.min_confidence]))
+    if f.confidence:
+        query = query.where(i.confidence == f.confidence)
     if f.since is not None:
         query = query.where(i.last_seen >= f.since)
     if f.until is not None:

@@ -93,7 +93,6 @@ from iocflow.api.errors import ApiError
 from iocflow.api.tiers import Scope
 from iocflow.export import stix
 from iocflow.export.records import ExportItem, items
-from iocflow.store.models import IndicatorRow
 from iocflow.store.queries import IndicatorFilter, Page, indicator_by_id, list_indicators
 from iocflow.store.records import NAMESPACE
 from iocflow.store.store import Store
@@ -356,7 +355,7 @@ class TaxiiBackend:
             if query.types is not None:
                 types = tuple(t for stix_type in ("indicator", "vulnerability") if stix_type in query.types
                               for t in _ROW_TYPES[stix_type])
-        return IndicatorFilter(types=types, min_confidence=collection.confidence, since=since, now=self.now)
+        return IndicatorFilter(types=types, confidence=collection.confidence, since=since, now=self.now)
 
     def _rows(self, session: Session, collection: Collection, query: ObjectQuery, after: int) -> Iterator[Entry]:
         """Indicators and vulnerabilities after row key ``after``, a chunk of rows at a time."""
@@ -364,16 +363,16 @@ class TaxiiBackend:
         if not filters.types:
             return
         if query.ids is not None:
-            yield from self._rows_by_id(session, collection, filters, query.ids, after)
+            yield from self._rows_by_id(session, filters, query.ids, after)
             return
         while True:
             page = list_indicators(session, filters, limit=_CHUNK, after=after, with_total=False)
-            yield from self._entries(collection, page)
+            yield from self._entries(page)
             if len(page.rows) < _CHUNK:
                 return
             after = page.rows[-1].pk
 
-    def _rows_by_id(self, session: Session, collection: Collection, filters: IndicatorFilter, ids: frozenset[str],
+    def _rows_by_id(self, session: Session, filters: IndicatorFilter, ids: frozenset[str],
                     after: int) -> Iterator[Entry]:
         """``match[id]``: each id's row key by the store's id lookup; a one-row keyset page from just before
         that key re-applies the collection's filters to the row."""
@@ -387,24 +386,16 @@ class TaxiiBackend:
         for key in sorted(k for k in keys if k > after):
             page = list_indicators(session, filters, limit=1, after=key - 1, with_total=False)
             page.rows = [r for r in page.rows if r.pk == key]
-            for entry in self._entries(collection, page):
+            for entry in self._entries(page):
                 if entry.obj["id"] in ids:
                     yield entry
 
-    def _entries(self, collection: Collection, page: Page) -> Iterator[Entry]:
-        rows = self._in_collection(collection, page.rows)
-        converted = self._objects(Page(rows, -1, page.sources))
-        for row in rows:
+    def _entries(self, page: Page) -> Iterator[Entry]:
+        converted = self._objects(page)
+        for row in page.rows:
             obj = converted.get(row.id)
             if obj is not None:  # types STIX has no observable for are not in the collection
                 yield Entry(obj, row.last_seen, Cursor("rows", row.pk))
-
-    @staticmethod
-    def _in_collection(collection: Collection, rows: list[IndicatorRow]) -> list[IndicatorRow]:
-        """A level's collection holds exactly that level; the filter's ``min_confidence`` also lets higher in."""
-        if collection.confidence is None:
-            return rows
-        return [r for r in rows if r.confidence == collection.confidence]
 
     def _objects(self, page: Page) -> dict[str, dict[str, Any]]:
         """The exporter's object for each row of ``page``, by the row's id."""
@@ -422,9 +413,7 @@ class TaxiiBackend:
         after = 0
         while True:
             page = list_indicators(session, filters, limit=_CHUNK, after=after, with_total=False)
-            rows = self._in_collection(collection, page.rows)
-            with_article.extend(i for i in items([Page(rows, -1, page.sources)])
-                                if i.source is not None and i.source.article_id)
+            with_article.extend(i for i in items([page]) if i.source is not None and i.source.article_id)
             if len(page.rows) < _CHUNK:
                 break
             after = page.rows[-1].pk
