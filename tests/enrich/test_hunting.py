@@ -575,7 +575,7 @@ def test_sigma_rules_parse_and_convert_with_splunk_kusto_and_elasticsearch(kind)
 
 
 def _prepare_for_check(kind: T) -> str:
-    return hunting._prepare(kind, SAMPLES[kind])
+    return hunting.search_text(kind, SAMPLES[kind])
 
 
 @pytest.mark.parametrize("value", HOSTILE)
@@ -614,7 +614,7 @@ def _bulk_input() -> list[tuple[T, str]]:
 
 
 def _terms(indicators):
-    return [hunting._prepare(kind, value) for kind, value in indicators]
+    return [hunting.search_text(kind, value) for kind, value in indicators]
 
 
 LIMITS = {"splunk": SPLUNK.max_query_chars, "kql": KQL.max_query_chars, "elastic": ESQL.max_query_chars,

@@ -225,10 +225,25 @@ def test_ids_are_deterministic() -> None:
 
 
 def test_types_without_a_log_source_are_left_out() -> None:
-    items = [make("cve", "CVE-2024-3400"), make("email", "a@evil.example"),
-             make("registry_key", "HKLM\\Software\\Evil"), make("mitre_attack", "T1059")]
+    items = [make("cve", "CVE-2024-3400"), make("email", "a@evil.example"), make("mitre_attack", "T1059"),
+             make("registry_key", "HKEY_LOCAL_MACHINE")]  # a hive alone: nothing below it to look for
     assert sigma.rules(items, now=NOW) == ""
-    assert "registry_key" not in sigma.SIGMA_TYPES
+    assert {"cve", "email", "mitre_attack"}.isdisjoint(sigma.SIGMA_TYPES)
+
+
+@pytest.mark.parametrize("spelling", ["HKLM\\Software\\Evil\\Run", "HKEY_LOCAL_MACHINE\\Software\\Evil\\Run",
+                                      "\\REGISTRY\\MACHINE\\Software\\Evil\\Run"])
+def test_registry_keys_match_below_the_hive_however_it_is_spelled(spelling: str) -> None:
+    (document,) = yaml.safe_load_all(sigma.rules([make("registry_key", spelling)], now=NOW))
+    assert document["logsource"] == {"category": "registry_event", "product": "windows"}
+    # The key itself (endswith) or a value or subkey under it (contains), with the hive left to the log.
+    assert document["detection"]["selection"] == [
+        {"TargetObject|endswith": ["\\\\Software\\\\Evil\\\\Run"]},
+        {"TargetObject|contains": ["\\\\Software\\\\Evil\\\\Run\\\\"]},
+    ]
+    (rule,) = parse(sigma.rules([make("registry_key", spelling)], now=NOW))
+    assert parsed_matches(rule) == {("TargetObject", (WILD, "\\Software\\Evil\\Run")),  # modifiers as wildcards
+                                    ("TargetObject", (WILD, "\\Software\\Evil\\Run\\", WILD))}
 
 
 @pytest.mark.parametrize("value", ["nel\x85here", "ls\u2028ps\u2029", "bom\ufeff", "ctl\x00\x1b\x7f", "cr\rlf\n"],

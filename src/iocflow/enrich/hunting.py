@@ -149,8 +149,11 @@ def _key_below_hive(value: str) -> str:
     return key.strip("\\")
 
 
-def _prepare(kind: IndicatorType, value: str) -> str:
-    """The text searched for: hashes lowercased, registry keys without their hive."""
+def search_text(kind: IndicatorType, value: str) -> str:
+    """The text searched for: hashes lowercased, registry keys without their hive (empty for a hive alone).
+
+    The per-indicator queries here and the Sigma exporter's rules search the same text.
+    """
     if kind in _HASH_TYPES:
         return value.lower()
     if kind is T.REGISTRY_KEY:
@@ -167,7 +170,7 @@ def _check_value(kind: IndicatorType, value: str) -> None:
     except UnicodeEncodeError:
         message = f"{kind} indicator is not valid Unicode (lone surrogate)"
         raise HuntingError(message, kind=kind, value=value) from None
-    if not _prepare(kind, value):
+    if not search_text(kind, value):
         raise HuntingError(f"registry key {value!r} names no key below its hive", kind=kind, value=value)
 
 
@@ -800,7 +803,7 @@ def sigma_rule(kind: IndicatorType, value: str) -> str:
     _require(kind, value)
     if kind not in SIGMA_SPECS:
         raise HuntingError(f"Sigma has no log source for {kind} indicators", kind=kind, value=value)
-    return _sigma_document(kind, [value], [_prepare(kind, value)])
+    return _sigma_document(kind, [value], [search_text(kind, value)])
 
 
 def _sigma_rules(kind: IndicatorType, originals: Sequence[str], terms: Sequence[str]) -> list[str]:
@@ -840,7 +843,7 @@ def queries_for(kind: IndicatorType, value: str) -> dict[str, str]:
     platform records, an empty value, or a value too long for a platform's query limit.
     """
     _require(kind, value)
-    term = _prepare(kind, value)
+    term = search_text(kind, value)
     out: dict[str, str] = {}
     for dialect in _DIALECTS:
         if dialect.supports(kind):
@@ -880,7 +883,7 @@ def _group(indicators: Iterable[tuple[IndicatorType, str]]) -> dict[IndicatorTyp
     seen: set[tuple[IndicatorType, str]] = set()
     for kind, value in indicators:
         _require(kind, value)
-        term = _prepare(kind, value)
+        term = search_text(kind, value)
         if (kind, term) in seen:
             continue
         seen.add((kind, term))

@@ -4,11 +4,14 @@ Where each type is looked for is ``iocflow.enrich.hunting.SIGMA_SPECS`` (the per
 hunting rules and these exports agree): IPs in ``network_connection`` ``DestinationIp``,
 domains in ``dns_query`` ``QueryName``, hashes in ``process_creation``
 ``Hashes|contains: 'SHA256=<hash>'`` (Sysmon's ``ALGO=value,...`` list), file names and
-paths in ``file_event`` ``TargetFilename``, user agents in ``proxy`` ``c-useragent``. URLs
-(``proxy``) match either the whole URL in ``c-uri`` (forward proxies log it whole) or
-``cs-host`` together with the path and query in ``c-uri`` (proxies that log them apart).
-Types with no log source (CVE, ATT&CK, wallets, e-mail...) and registry keys (whose hive
-spellings need the hunting module's normaliser, which is private) are left out.
+paths in ``file_event`` ``TargetFilename``, user agents in ``proxy`` ``c-useragent``, registry
+keys in ``registry_event`` ``TargetObject`` (the key below its hive, since logs spell the hive
+``HKLM``, ``HKEY_LOCAL_MACHINE`` or ``\\REGISTRY\\MACHINE``: the key itself by ``endswith``, its
+values and subkeys by ``contains``). URLs (``proxy``) match either the whole URL in ``c-uri``
+(forward proxies log it whole) or ``cs-host`` together with the path and query in ``c-uri``
+(proxies that log them apart). Types with no log source (CVE, ATT&CK, wallets, e-mail...) and a
+registry hive alone are left out. The searched text is ``hunting.search_text``'s, as in the
+per-indicator hunting queries.
 
 Rules: indicators are grouped by (log source, level) in first-seen order and cut into
 chunks of :data:`CHUNK_SIZE`; each chunk is one rule, a ``selection`` that is a list of
@@ -37,7 +40,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from iocflow.enrich.hunting import SIGMA_SPECS, sigma_escape
+from iocflow.enrich.hunting import SIGMA_SPECS, search_text, sigma_escape
 from iocflow.export.records import ExportItem
 from iocflow.store.records import uuid5
 from iocflow.store.vocabulary import IndicatorType
@@ -52,11 +55,8 @@ CHUNK_SIZE: Final = 50
 #: iocflow severity -> Sigma level.
 LEVELS: Final = {"info": "informational", "low": "low", "medium": "medium", "high": "high", "critical": "critical"}
 
-_EXCLUDED: Final = frozenset({IndicatorType.REGISTRY_KEY})
-_HASHES: Final = frozenset({"md5", "sha1", "sha256", "sha512", "imphash"})
-
 #: The types exported as Sigma; any other is left out.
-SIGMA_TYPES: Final = frozenset(kind.value for kind in SIGMA_SPECS if kind not in _EXCLUDED)
+SIGMA_TYPES: Final = frozenset(kind.value for kind in SIGMA_SPECS)
 
 _TECHNIQUE: Final = re.compile(r"[Tt]\d{4}(?:\.\d{3})?")
 
@@ -87,8 +87,11 @@ def matchers(item: ExportItem) -> list[Matcher]:
     """The alternatives that each detect ``item``, as (field, escaped value) pairs."""
     if item.type == "url":
         return _url_matchers(item.value)
-    value = item.value.lower() if item.type in _HASHES else item.value
-    spec = SIGMA_SPECS[IndicatorType(item.type)]
+    kind = IndicatorType(item.type)
+    value = search_text(kind, item.value)
+    if not value:  # a registry hive alone: there is nothing below it to look for
+        return []
+    spec = SIGMA_SPECS[kind]
     return [
         ((selection.key, sigma_escape(prefix + value + suffix)),)
         for selection in spec.selections
@@ -160,7 +163,7 @@ def _exportable(item: ExportItem) -> bool:
         item.value.encode("utf-8")
     except UnicodeEncodeError:
         return False
-    return True
+    return bool(matchers(item))
 
 
 def _groups(items: Iterable[ExportItem]) -> dict[_Group, list[ExportItem]]:
