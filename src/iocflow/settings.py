@@ -26,7 +26,11 @@ class Settings(BaseSettings):
     redis_prefix: str = Field(default="iocflow", description="Key prefix in Redis (one per deployment).")
     http_timeout: float = Field(default=30.0, gt=0, description="Seconds before a feed download gives up.")
     http_retries: int = Field(default=3, ge=0, description="Retries (with backoff) of a failed feed download.")
-    user_agent: str = Field(default="iocflow (+https://github.com/iocflow/iocflow)")
+    user_agent: str | None = Field(default=None, description="User-Agent of downloads (default iocflow/<version>).")
+    http_headers: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description='Extra headers per host and its subdomains, e.g. {"abuse.ch": {"Auth-Key": "..."}}.',
+    )
     tiers: dict[str, dict[str, object]] = Field(
         default_factory=dict,
         description="Tier overrides, e.g. {\"free\": {\"per_minute\": 30}} (see iocflow.api.tiers).",

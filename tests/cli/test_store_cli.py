@@ -156,3 +156,45 @@ def _ips(store: Store) -> list[tuple[str, bool]]:
     with store.transaction() as s:
         return [(v, a) for v, a in s.execute(select(IndicatorRow.value, IndicatorRow.allowlisted)
                                              .where(IndicatorRow.type == "ipv4"))]
+
+
+def test_downloads_use_the_http_settings(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import http.server
+    import threading
+
+    from iocflow.settings import get_settings
+
+    requests: list[dict[str, str]] = []
+    page = b"<html><body><article><p>The loader beacons to update-cdn-sync.top every hour.</p></article></body></html>"
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            requests.append(dict(self.headers))
+            if len(requests) == 1:  # the first attempt fails: the retry setting is what saves the run
+                self.send_response(503)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("IOCFLOW_USER_AGENT", "soc-pipeline/2")
+    monkeypatch.setenv("IOCFLOW_HTTP_HEADERS", '{"127.0.0.1": {"Auth-Key": "k-123"}}')
+    monkeypatch.setenv("IOCFLOW_HTTP_RETRIES", "1")
+    get_settings.cache_clear()
+    try:
+        code, _, err = invoke("ingest", "article", f"http://127.0.0.1:{server.server_port}/report.html", "--database", db)
+    finally:
+        server.shutdown()
+        get_settings.cache_clear()
+    assert code == 0, err
+    assert len(requests) == 2
+    assert {(r["User-Agent"], r["Auth-Key"]) for r in requests} == {("soc-pipeline/2", "k-123")}
+    assert Store(db).get_indicator("domain", "update-cdn-sync.top") is not None

@@ -96,3 +96,24 @@ def test_relative_documents_resolve_against_a_url_or_a_folder(tmp_path: Path) ->
     client, seen = scripted(httpx.Response(200, content=b"{}"))
     assert relative_fetcher("https://misp.example-intel.io/feed/manifest.json", client=client)("e1.json") == b"{}"
     assert str(seen[0].url) == "https://misp.example-intel.io/feed/e1.json"
+
+
+def test_host_headers_go_to_that_host_and_its_subdomains_only() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.host == "urlhaus.abuse.ch":  # a redirect off-site must not carry the key along
+            return httpx.Response(302, headers={"Location": "https://mirror.example.org/dump.csv"})
+        return httpx.Response(200, content=b"ok")
+
+    client = make_client(transport=httpx.MockTransport(handler), user_agent="soc-pipeline/2",
+                         host_headers={"abuse.ch": {"Auth-Key": "k-123"}})
+    with client:
+        fetch("https://abuse.ch/feed", client=client)
+        fetch("https://urlhaus.abuse.ch/downloads/csv_recent/", client=client)
+        fetch("https://notabuse.ch/feed", client=client)
+    keys = {(r.url.host, r.headers.get("Auth-Key")) for r in seen}
+    assert keys == {("abuse.ch", "k-123"), ("urlhaus.abuse.ch", "k-123"), ("mirror.example.org", None),
+                    ("notabuse.ch", None)}
+    assert {r.headers["User-Agent"] for r in seen} == {"soc-pipeline/2"}

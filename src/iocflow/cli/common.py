@@ -1,10 +1,10 @@
-"""What every command shares: the error console, failing cleanly, opening the store."""
+"""What every command shares: the error console, failing cleanly, opening the store and the HTTP client."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import typer
 from rich.console import Console
@@ -12,6 +12,8 @@ from rich.console import Console
 from iocflow.exceptions import IocflowError
 
 if TYPE_CHECKING:
+    import httpx
+
     from iocflow.store.store import Store
 
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -22,6 +24,25 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print ``message`` as an error and return the exit to raise (exit status 2)."""
     err.print(f"[red]error:[/red] {message}")
     return typer.Exit(code)
+
+
+class Http(NamedTuple):
+    """How the ingest commands download: one configured client, and how often to retry."""
+
+    client: httpx.Client
+    retries: int
+
+
+@contextmanager
+def open_http() -> Iterator[Http]:
+    """A client with the operator's timeout, User-Agent and per-host headers (``IOCFLOW_HTTP_*``)."""
+    from iocflow.ingest.fetch import make_client
+    from iocflow.settings import get_settings
+
+    settings = get_settings()
+    with make_client(timeout=settings.http_timeout, user_agent=settings.user_agent,
+                     host_headers=settings.http_headers) as client:
+        yield Http(client, settings.http_retries)
 
 
 @contextmanager

@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from iocflow.cli.common import err, fail, open_store, out
+from iocflow.cli.common import err, fail, open_http, open_store, out
 from iocflow.exceptions import FeedError
 from iocflow.ingest.report import IngestReport
 from iocflow.store.vocabulary import Reliability, SourceCategory
@@ -135,8 +135,9 @@ def ingest_feed_command(
     except FeedError as exc:
         raise fail(str(exc)) from None
     source = service.feed_source(chosen, name, category=category, reliability=reliability, url=location) if chosen else None
-    with open_store(database) as store, _progress(f"ingesting {target}") as advance:
-        report, _ = service.ingest_feed(store, location, fmt=chosen, source=source, on_batch=advance)
+    with open_store(database) as store, open_http() as http, _progress(f"ingesting {target}") as advance:
+        report, _ = service.ingest_feed(store, location, fmt=chosen, source=source, on_batch=advance,
+                                        client=http.client, retries=http.retries)
     _summary([report], as_json)
 
 
@@ -153,13 +154,14 @@ def ingest_article_command(
     from iocflow.ingest import service
 
     reports = []
-    with open_store(database) as store:
+    with open_store(database) as store, open_http() as http:
         for target in targets:
             source = service.article_source(
                 target if "://" in target else None, name=source_name or (None if "://" in target else "articles"),
                 category=category or SourceCategory.RESEARCH, reliability=reliability or Reliability.C,
             )
-            reports.append(service.ingest_article(store, target, source=source))
+            reports.append(service.ingest_article(store, target, source=source, client=http.client,
+                                                  retries=http.retries))
     _summary(reports, as_json)
 
 
@@ -176,7 +178,7 @@ def ingest_rss_command(
     """Ingest every entry of an RSS/Atom feed of security articles."""
     from iocflow.ingest import service
 
-    with open_store(database) as store, Progress(
+    with open_store(database) as store, open_http() as http, Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err, transient=True,
         disable=not err.is_terminal,
     ) as progress:
@@ -187,6 +189,7 @@ def ingest_rss_command(
                                             category=category or SourceCategory.RESEARCH,
                                             reliability=reliability or Reliability.C)
         report = service.ingest_rss(store, target, source=source, fetch_pages=not no_fetch,
+                                    client=http.client, retries=http.retries,
                                     on_entry=lambda done, total: progress.update(task, completed=done, total=total))
     _summary([report], as_json)
 
@@ -286,7 +289,7 @@ def feeds_run(
     from iocflow.store.feeds import list_feeds, record_run
 
     reports = []
-    with open_store(database) as store:
+    with open_store(database) as store, open_http() as http:
         now = datetime.now(UTC)
         due = [c for c in list_feeds(store) if c.enabled and (all_feeds or c.due(now))]
         if not due:
@@ -298,7 +301,7 @@ def feeds_run(
             with _progress(f"ingesting {config.name}") as advance:
                 report, fetched = service.ingest_feed(store, config.url, fmt=fmt, source=source,
                                                       etag=config.etag, last_modified=config.last_modified,
-                                                      on_batch=advance)
+                                                      on_batch=advance, client=http.client, retries=http.retries)
             status = report.failed or ("not modified" if report.not_modified else f"ok: {report.new} new, {report.updated} updated")
             record_run(store, config.name, at=now, status=status,
                        etag=fetched.etag if fetched else None,

@@ -10,7 +10,7 @@ Content-Length (a truncated download) is an error, never half a feed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -40,14 +40,47 @@ def is_url(location: str) -> bool:
     return urlsplit(location).scheme in {"http", "https"}
 
 
-def make_client(*, timeout: float = 30.0, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """The HTTP client every connector uses (tests pass an ``httpx.MockTransport``)."""
+DEFAULT_USER_AGENT = f"iocflow/{__version__}"
+
+
+def make_client(
+    *,
+    timeout: float = 30.0,
+    user_agent: str | None = None,
+    host_headers: Mapping[str, Mapping[str, str]] | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """The HTTP client every connector uses (tests pass an ``httpx.MockTransport``).
+
+    ``host_headers`` are extra headers for one host and its subdomains, such as abuse.ch's
+    ``{"abuse.ch": {"Auth-Key": "..."}}``. They are added to each request, redirects included,
+    only when its host matches, so a key never travels to another site.
+    """
+    hooks = {"request": [_host_headers_hook(host_headers)]} if host_headers else {}
     return httpx.Client(
         timeout=httpx.Timeout(timeout),
         follow_redirects=True,
-        headers={"User-Agent": f"iocflow/{__version__}"},
+        headers={"User-Agent": user_agent or DEFAULT_USER_AGENT},
         transport=transport,
+        event_hooks=hooks,
     )
+
+
+def _host_headers_hook(table: Mapping[str, Mapping[str, str]]) -> Callable[[httpx.Request], None]:
+    by_domain = {domain.strip(".").lower(): dict(headers) for domain, headers in table.items()}
+    names = {name for headers in by_domain.values() for name in headers}
+
+    def scope(request: httpx.Request) -> None:
+        # A redirect's request starts as a copy of the last one's headers: take ours off, then put back
+        # only what this host gets.
+        for name in names:
+            request.headers.pop(name, None)
+        host = request.url.host.lower()
+        for domain, headers in by_domain.items():
+            if host == domain or host.endswith("." + domain):
+                request.headers.update(headers)
+
+    return scope
 
 
 def read_local(location: str) -> Fetched:

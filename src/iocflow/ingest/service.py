@@ -73,11 +73,11 @@ def article_source(location: str | None, *, name: str | None = None,
 
 
 def ingest_article(store: Store, location: str, *, source: Source | None = None, client: httpx.Client | None = None,
-                   now: datetime | None = None) -> IngestReport:
+                   retries: int = 3, now: datetime | None = None) -> IngestReport:
     """One article (URL or file) into the store."""
     source = source or article_source(location if "://" in location else None)
     try:
-        data = fetch(location, client=client).data or b""
+        data = fetch(location, client=client, retries=retries).data or b""
         text = articles.read_article(data, url=location if "://" in location else None, name=location)
     except FeedError as exc:
         return IngestReport(source.name, failed=str(exc))
@@ -90,17 +90,18 @@ def ingest_rss(
     *,
     source: Source | None = None,
     client: httpx.Client | None = None,
+    retries: int = 3,
     fetch_pages: bool = True,
     now: datetime | None = None,
     on_entry: Callable[[int, int], None] | None = None,
 ) -> IngestReport:
     """Every entry of an RSS/Atom feed as an article; an entry that fails is counted, not fatal."""
     try:
-        feed = articles.read_news_feed(fetch(location, client=client).data or b"", location=location)
+        feed = articles.read_news_feed(fetch(location, client=client, retries=retries).data or b"", location=location)
     except FeedError as exc:
         return IngestReport(source.name if source else location, failed=str(exc))
     source = source or article_source(feed.link or location, name=feed.title)
-    get_page = (lambda url: fetch(url, client=client).data or b"") if fetch_pages else None
+    get_page = (lambda url: fetch(url, client=client, retries=retries).data or b"") if fetch_pages else None
     parts: list[Parsed] = []
     failed = Parsed()
     for done, entry in enumerate(feed.entries, start=1):
