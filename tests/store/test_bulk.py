@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from iocflow.store import bulk
 from iocflow.store.models import IndicatorRow, SourceRow
@@ -91,3 +93,13 @@ def test_columns_empty_in_every_row_are_stored_null(store: Store) -> None:
         stored = {r.value: (r.comment, r.indicator_class, r.allowlisted) for r in session.scalars(select(IndicatorRow))}
     assert stored == {"n1.example.net": (None, None, False), "n2.example.net": ("kept", None, True),
                       "n3.example.net": (None, None, False)}
+
+
+def test_a_duplicate_key_is_sqlalchemys_integrity_error_on_both_databases(store: Store) -> None:
+    # Store.record retries a batch once on IntegrityError (a concurrent writer inserted the same indicator).
+    with store.transaction() as session:
+        bulk.insert_rows(session, IndicatorRow.__table__, [_indicator("dup.example.net")])
+    with pytest.raises(IntegrityError), store.transaction() as session:
+        bulk.insert_keyed(session, IndicatorRow.__table__, [_indicator("other.example.net"), _indicator("dup.example.net")],
+                          natural="id")
+    assert store.count() == 1  # the failed batch left nothing behind

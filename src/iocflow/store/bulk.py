@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 from sqlalchemy import BigInteger, ColumnElement, Integer, String, Table, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from iocflow.store.models import JsonList, UtcDateTime
@@ -91,32 +92,40 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     """``INSERT`` every row (all rows have the same keys).
 
     SQLite takes an executemany (one prepared statement, no round trips);
-    PostgreSQL takes one statement over ``unnest`` of per-column arrays, since
-    its executemany is a round trip per row.
+    PostgreSQL takes a ``COPY``: its executemany is a round trip per row, and
+    an ``INSERT`` over ``unnest`` of per-column arrays spent most of a bulk
+    ingest in the driver's Python array encoder.
     """
     if rows:
-        _insert(session, table, rows, returning=None)
+        _insert(session, table, rows)
 
 
 def insert_keyed(session: Session, table: Table, rows: Sequence[dict[str, Any]], *, natural: str,
                  key: str = "pk") -> dict[Any, int]:
-    """``insert_rows``, returning the row key the database gave each row, by its ``natural`` column.
+    """``insert_rows``, returning the row key each row got, by its ``natural`` column.
 
-    PostgreSQL says so itself (``RETURNING``). SQLite's executemany cannot
-    return rows, but an integer primary key it assigns is one more than the
-    largest in the table, so one executemany by one connection gets consecutive
-    keys ending at ``last_insert_rowid()``. That is checked on the first row,
-    and the keys are read back if it does not hold.
+    PostgreSQL: the keys are drawn from the key's sequence first and written
+    with the rows (``COPY`` returns nothing). SQLite's executemany cannot
+    return rows either, but an integer primary key it assigns is one more than
+    the largest in the table, so one executemany by one connection gets
+    consecutive keys ending at ``last_insert_rowid()``. That is checked on the
+    first row, and the keys are read back if it does not hold.
     """
     if not rows:
         return {}
-    returned = _insert(session, table, rows, returning=(natural, key))
-    if returned is not None:
-        return dict(returned)
+    naturals = [row[natural] for row in rows]
     connection = session.connection()
+    if not _is_sqlite(session):
+        if key in rows[0]:  # the rows bring their own keys
+            _insert(session, table, rows)
+            return {row[natural]: row[key] for row in rows}
+        sequence = f"pg_get_serial_sequence('{table.name}', '{key}')"
+        keys = list(connection.exec_driver_sql(f"SELECT nextval({sequence}) FROM generate_series(1, {len(rows)})").scalars())
+        _insert(session, table, rows, keys={key: keys})
+        return dict(zip(naturals, keys, strict=True))
+    _insert(session, table, rows)
     last = connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
     first = last - len(rows) + 1
-    naturals = [row[natural] for row in rows]
     check = f"SELECT {key} FROM {table.name} WHERE {natural} = ?"
     if connection.exec_driver_sql(check, (naturals[0],)).scalar() == first:
         return dict(zip(naturals, range(first, last + 1), strict=True))
@@ -125,7 +134,8 @@ def insert_keyed(session: Session, table: Table, rows: Sequence[dict[str, Any]],
 
 
 def _insert(session: Session, table: Table, rows: Sequence[dict[str, Any]],
-            returning: tuple[str, str] | None) -> list[tuple[Any, ...]] | None:
+            keys: dict[str, list[int]] | None = None) -> None:
+    """The rows, plus ``keys`` (a key column's values, one per row) when the caller chose them."""
     names = list(rows[0])
     sqlite = _is_sqlite(session)
     columns = _columns(table, names, sqlite, rows)
@@ -136,16 +146,24 @@ def _insert(session: Session, table: Table, rows: Sequence[dict[str, Any]],
             if column.count(None) < len(column) or table.c[name].server_default is not None]
     names = [names[i] for i in kept]
     columns = [columns[i] for i in kept]
+    for name, values in (keys or {}).items():
+        names.append(name)
+        columns.append(values)
     connection = session.connection()
     if sqlite:
         sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(['?'] * len(names))})"
         connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))  # type: ignore[arg-type]
-        return None
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({_pg_arrays(session, table, names)})"
-    if returning is not None:
-        sql += f" RETURNING {', '.join(returning)}"
-    result = connection.exec_driver_sql(sql, tuple(list(column) for column in columns))
-    return [tuple(row) for row in result] if returning is not None else None
+        return
+    sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    driver_error = connection.dialect.loaded_dbapi.Error
+    try:
+        with raw.cursor() as cursor, cursor.copy(sql) as copy:
+            for values in zip(*columns, strict=True):
+                copy.write_row(values)
+    except driver_error as exc:  # as SQLAlchemy's own statements raise it (IntegrityError: the batch is retried)
+        raise DBAPIError.instance(sql, None, exc, driver_error) from exc
 
 
 def update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], *, key: str = "id") -> None:
