@@ -7,7 +7,7 @@ only here, and they reproduce what the SQLAlchemy column types store (so rows
 written either way read back the same): on SQLite a time is the naive-UTC
 ``YYYY-MM-DD HH:MM:SS.ffffff`` string of SQLAlchemy's DATETIME and JSON is
 text; PostgreSQL takes aware datetimes and JSON text as they are. New rows'
-keys come back from the insert itself, and id lookups bind one list, so a
+keys are known without reading them back, and id lookups bind one list, so a
 batch costs a handful of statements whatever its size.
 """
 
@@ -167,7 +167,10 @@ def _insert(session: Session, table: Table, rows: Sequence[dict[str, Any]],
 
 
 def update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], *, key: str = "id") -> None:
-    """``UPDATE`` every row by its ``key`` column (all rows have the same keys); same strategy as ``insert_rows``."""
+    """``UPDATE`` every row by its ``key`` column (all rows have the same keys).
+
+    SQLite takes an executemany; PostgreSQL one ``UPDATE ... FROM unnest`` of per-column arrays.
+    """
     if not rows:
         return
     names = [c for c in rows[0] if c != key]
