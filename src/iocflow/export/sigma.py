@@ -163,7 +163,7 @@ def _exportable(item: ExportItem) -> bool:
         item.value.encode("utf-8")
     except UnicodeEncodeError:
         return False
-    return bool(matchers(item))
+    return bool(search_text(IndicatorType(item.type), item.value))  # a registry hive alone has nothing to match
 
 
 def _groups(items: Iterable[ExportItem]) -> dict[_Group, list[ExportItem]]:
