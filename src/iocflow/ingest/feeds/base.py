@@ -13,7 +13,7 @@ truncated file): then nothing of it is stored.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +21,6 @@ from typing import Any
 import orjson
 
 from iocflow.exceptions import FeedError
-
 from iocflow.ingest.report import Parsed
 from iocflow.store.vocabulary import Reliability, Reputation, Severity, SourceCategory
 from iocflow.times import as_utc
@@ -127,20 +126,69 @@ def csv_fields(line: str) -> list[str]:
         raise ValueError(f"not a CSV row: {exc}") from None
 
 
+def csv_row(parsed: Parsed, line: str, number: int, columns: Sequence[str]) -> dict[str, str] | None:
+    """A data line as ``{column: field}``, counted as read; a line that is not one whole, valid row is
+    rejected with the reason (``None``)."""
+    parsed.rows_read += 1
+    try:
+        fields = csv_fields(line)
+    except ValueError as exc:
+        parsed.reject(str(exc), line=number, value=line)
+        return None
+    if len(fields) != len(columns):
+        parsed.reject(f"expected {len(columns)} fields, got {len(fields)} (truncated or malformed row)",
+                      line=number, value=line)
+        return None
+    if "\ufffd" in line:
+        parsed.reject("row is not valid UTF-8", line=number, value=line)
+        return None
+    return dict(zip(columns, fields, strict=True))
+
+
+def is_id(key: str) -> bool:
+    """Whether a JSON dump's key is an abuse.ch numeric id."""
+    return key.isascii() and key.isdigit()
+
+
+def id_keyed_entries(parsed: Parsed, doc: Mapping[str, Any], *, expected: str) -> Iterator[tuple[str, int | None, dict[str, Any]]]:
+    """(key, line, entry) of each entry of an abuse.ch JSON dump keyed by id (``{"<id>": [entry, ...]}``),
+    each counted as read; the line is the id when it is numeric. A key without a list of entries
+    (``expected`` says what it should hold) and an entry that is not an object are rejected."""
+    for key, entries in doc.items():
+        line = int(key) if is_id(key) else None
+        if not isinstance(entries, list) or not entries:
+            parsed.rows_read += 1
+            parsed.reject(f"{id_prefix(key, line)}expected {expected}", line=line)
+            continue
+        for item in entries:
+            parsed.rows_read += 1
+            if not isinstance(item, dict):
+                parsed.reject(f"{id_prefix(key, line)}entry is not a JSON object", line=line)
+                continue
+            yield key, line, item
+
+
 _NO_RESULTS = frozenset({"no_result", "no_results"})
 
 
-def abusech_answer(doc: Mapping[str, Any], *, rows: str, source: str, title: str) -> list[object]:
-    """The rows of an abuse.ch API answer (``{"query_status": "ok", rows: [...]}``); "no results" is no rows."""
+def abusech_rows(parsed: Parsed, doc: Mapping[str, Any], *, rows: str, source: str,
+                 title: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(index, row) of each row of an abuse.ch API answer (``{"query_status": "ok", rows: [...]}``), each
+    counted as read; "no results" is no rows, and a row that is not an object is rejected."""
     status = doc.get("query_status")
     if status in _NO_RESULTS:
-        return []
+        return
     if status != "ok":
         raise FeedError(f"the {title} API answered query_status {status!r}", source=source)
     found = doc.get(rows)
     if not isinstance(found, list):
         raise FeedError(f"the API answer has no {rows!r} list", source=source)
-    return found
+    for index, item in enumerate(found):
+        parsed.rows_read += 1
+        if not isinstance(item, dict):
+            parsed.reject("row is not a JSON object", line=index)
+            continue
+        yield index, item
 
 
 def id_prefix(key: object, line: int | None) -> str:

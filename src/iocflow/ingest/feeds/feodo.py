@@ -48,6 +48,7 @@ from iocflow.ingest.feeds.base import (
     clean_tags,
     csv_fields,
     csv_lines,
+    csv_row,
     field_time,
     is_json,
     load_json,
@@ -115,21 +116,9 @@ def _parse_csv(text: str) -> Parsed:
                 raise FeedError(f"line {number}: no '\"first_seen_utc\",\"dst_ip\",...' header: "
                                 "not a Feodo Tracker CSV blocklist", source=_NAME)
             continue
-        parsed.rows_read += 1
-        try:
-            fields = csv_fields(line)
-        except ValueError as exc:
-            parsed.reject(str(exc), line=number, value=line)
-            continue
-        if len(fields) != len(columns):
-            parsed.reject(f"expected {len(columns)} fields, got {len(fields)} (truncated or malformed row)",
-                          line=number, value=line)
-            continue
-        if "\ufffd" in line:
-            parsed.reject("row is not valid UTF-8", line=number, value=line)
-            continue
-        row = {_CSV_KEYS.get(name, name): value for name, value in zip(columns, fields, strict=True)}
-        _add(parsed, row, number)
+        fields = csv_row(parsed, line, number, columns)
+        if fields is not None:
+            _add(parsed, {_CSV_KEYS.get(name, name): value for name, value in fields.items()}, number)
     if columns is None:
         raise FeedError("no '\"first_seen_utc\",\"dst_ip\",...' header: not a Feodo Tracker CSV blocklist",
                         source=_NAME)

@@ -45,10 +45,12 @@ from iocflow.exceptions import FeedError
 from iocflow.ingest.feeds.base import (
     FeedFormat,
     Fetch,
-    abusech_answer,
+    abusech_rows,
     clean_tags,
     field_time,
+    id_keyed_entries,
     id_prefix,
+    is_id,
     is_json,
     load_json,
     text_of,
@@ -87,37 +89,19 @@ def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
 
 
 def _parse_export(doc: Mapping[str, Any]) -> Parsed:
-    if doc and not any(_is_id(key) for key in doc):
+    if doc and not any(is_id(key) for key in doc):
         raise FeedError("a JSON object not keyed by ThreatFox id: not a ThreatFox export", source=_NAME)
     parsed = Parsed()
-    for key, entries in doc.items():
-        line = int(key) if _is_id(key) else None
-        if not isinstance(entries, list) or not entries:
-            parsed.rows_read += 1
-            parsed.reject(f"{id_prefix(key, line)}expected a list holding the IOC", line=line)
-            continue
-        for item in entries:
-            parsed.rows_read += 1
-            if not isinstance(item, dict):
-                parsed.reject(f"{id_prefix(key, line)}entry is not a JSON object", line=line)
-                continue
-            _add(parsed, item, key, line)
+    for key, line, item in id_keyed_entries(parsed, doc, expected="a list holding the IOC"):
+        _add(parsed, item, key, line)
     return parsed
 
 
 def _parse_api(doc: Mapping[str, Any]) -> Parsed:
     parsed = Parsed()
-    for index, item in enumerate(abusech_answer(doc, rows="data", source=_NAME, title="ThreatFox")):
-        parsed.rows_read += 1
-        if not isinstance(item, dict):
-            parsed.reject("row is not a JSON object", line=index)
-            continue
+    for index, item in abusech_rows(parsed, doc, rows="data", source=_NAME, title="ThreatFox"):
         _add(parsed, item, item.get("id"), index)
     return parsed
-
-
-def _is_id(key: str) -> bool:
-    return key.isascii() and key.isdigit()
 
 
 # -- one row ----------------------------------------------------------------------------------

@@ -44,12 +44,15 @@ from iocflow.exceptions import FeedError
 from iocflow.ingest.feeds.base import (
     FeedFormat,
     Fetch,
-    abusech_answer,
+    abusech_rows,
     clean_tags,
     csv_fields,
     csv_lines,
+    csv_row,
     field_time,
+    id_keyed_entries,
     id_prefix,
+    is_id,
     is_json,
     load_json,
     text_of,
@@ -88,21 +91,9 @@ def _parse_csv(text: str) -> Parsed:
             continue
         if columns is None:
             raise FeedError(f"line {number}: a data row before the '# id,dateadded,url,...' header", source=_NAME)
-        parsed.rows_read += 1
-        try:
-            fields = csv_fields(line)
-        except ValueError as exc:
-            parsed.reject(str(exc), line=number, value=line)
-            continue
-        if len(fields) != len(columns):
-            parsed.reject(f"expected {len(columns)} fields, got {len(fields)} (truncated or malformed row)",
-                          line=number, value=line)
-            continue
-        if "\ufffd" in line:
-            parsed.reject("row is not valid UTF-8", line=number, value=line)
-            continue
-        row = dict(zip(columns, fields, strict=True))
-        _add(parsed, row, row.get("id"), number)
+        row = csv_row(parsed, line, number, columns)
+        if row is not None:
+            _add(parsed, row, row.get("id"), number)
     if columns is None:
         raise FeedError("no '# id,dateadded,url,...' header: not a URLhaus CSV dump", source=_NAME)
     return parsed
@@ -131,31 +122,17 @@ def _parse_json(data: bytes) -> Parsed:
 
 def _parse_api(doc: Mapping[str, Any]) -> Parsed:
     parsed = Parsed()
-    for index, item in enumerate(abusech_answer(doc, rows="urls", source=_NAME, title="URLhaus")):
-        parsed.rows_read += 1
-        if not isinstance(item, dict):
-            parsed.reject("row is not a JSON object", line=index)
-            continue
+    for index, item in abusech_rows(parsed, doc, rows="urls", source=_NAME, title="URLhaus"):
         _add(parsed, item, item.get("id"), index)
     return parsed
 
 
 def _parse_dump(doc: Mapping[str, Any]) -> Parsed:
-    if doc and not any(key.isascii() and key.isdigit() for key in doc):
+    if doc and not any(is_id(key) for key in doc):
         raise FeedError("a JSON object not keyed by URLhaus id: not a URLhaus JSON dump", source=_NAME)
     parsed = Parsed()
-    for key, entries in doc.items():
-        line = int(key) if key.isascii() and key.isdigit() else None
-        if not isinstance(entries, list) or not entries:
-            parsed.rows_read += 1
-            parsed.reject(f"{id_prefix(key, line)}expected a list of URL entries", line=line)
-            continue
-        for item in entries:
-            parsed.rows_read += 1
-            if not isinstance(item, dict):
-                parsed.reject(f"{id_prefix(key, line)}entry is not a JSON object", line=line)
-                continue
-            _add(parsed, item, key, line)
+    for key, line, item in id_keyed_entries(parsed, doc, expected="a list of URL entries"):
+        _add(parsed, item, key, line)
     return parsed
 
 
