@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench clean
+.PHONY: run test contracts bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,14 @@ run: $(VENV)/.installed
 	echo
 	$(BIN)/iocflow serve --host $(HOST) --port $(PORT)
 
+# The suite includes tests/test_repository.py (nothing built is tracked by git) and
+# tests/test_layers.py (the import contracts in pyproject.toml, run with lint-imports).
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
+
+# Only the import contracts of pyproject.toml's [tool.importlinter], with their full report.
+contracts: $(VENV)/.installed-dev
+	PYTHONPATH=src $(BIN)/lint-imports --no-cache
 
 # The side-by-side extraction benchmark; peers live in their own venv.
 bench: $(VENV)/.installed
