@@ -26,12 +26,11 @@ from taxii2client.exceptions import AccessError
 from taxii2client.v21 import Collection, Server, as_pages
 
 from iocflow.api.app import create_app
-from iocflow.api.routes.taxii import COLLECTIONS
 from iocflow.export import stix
-from iocflow.export.records import items
+from iocflow.export.taxii import COLLECTIONS
 from iocflow.settings import Settings
-from iocflow.store.keys import create_key
-from iocflow.store.queries import IndicatorFilter, Page, list_indicators
+from iocflow.store.cursor import Cursor, Listing
+from iocflow.store.filters import IndicatorQuery
 from iocflow.store.records import Article
 from iocflow.store.store import Store
 from iocflow.store.vocabulary import Confidence, IndicatorType
@@ -44,6 +43,8 @@ COLLECTION_IDS = {c.key: c.id for c in COLLECTIONS}
 PER_LEVEL = 12
 #: Seen three days ago: inside the pro lookback, before any ``added_after`` of "yesterday".
 OLDER = "older-relay.top"
+#: STIX confidence per level (the middle of each band of the spec's None/Low/Med/High scale).
+STIX_CONFIDENCE = {"high": 85, "medium": 50, "low": 15}
 
 
 def _free_port() -> int:
@@ -74,17 +75,9 @@ def _add_indicators(store: Store) -> None:
 def expected(store: Store, level: str | None, *, lookback_days: int = 365) -> dict[str, dict[str, Any]]:
     """What a collection holds: the exporter's objects for its indicators (exactly ``level``, if given)."""
     now = datetime.now(UTC)
-    filters = IndicatorFilter(since=now - timedelta(days=lookback_days), now=now)
-    pages: list[Page] = []
-    after: int | None = None
-    with store.transaction() as session:
-        while True:
-            page = list_indicators(session, filters, limit=50, after=after, with_total=False)
-            if not page.rows:
-                break
-            after = page.rows[-1].pk
-            pages.append(Page([r for r in page.rows if level is None or r.confidence == level], -1, page.sources))
-    return {obj["id"]: obj for obj in stix.build(items(pages), now=now).bundle["objects"]}
+    served = store.iter_indicators(IndicatorQuery(since=now - timedelta(days=lookback_days), now=now))
+    records = [r for r in served if level is None or r.confidence.value == level]
+    return {obj["id"]: obj for obj in stix.build(records, now=now).bundle["objects"]}
 
 
 @pytest.fixture
@@ -92,7 +85,8 @@ def stix_keys(store: Store) -> dict[str, str]:
     """Keys for TAXII: pro with read:stix, free with read:stix (its tier has no STIX), pro without read:stix."""
     _add_indicators(store)
     made = {"stix": ("pro", ("read:stix",)), "free_stix": ("free", ("read:stix",)), "iocs_only": ("pro", ("read:iocs",))}
-    return {name: create_key(store, name=name, tier=tier, scopes=scopes)[1] for name, (tier, scopes) in made.items()}
+    return {name: store.create_key(name=name, tier=tier, scopes=scopes)[1]
+            for name, (tier, scopes) in made.items()}
 
 
 @pytest.fixture
@@ -174,7 +168,7 @@ def test_the_collections_split_by_confidence(served: str, store: Store, stix_key
         indicators[level] = {obj["id"] for obj in envelope["objects"]}
         for obj in envelope["objects"]:
             if level != "all":
-                assert obj["confidence"] == stix.CONFIDENCE[level]
+                assert obj["confidence"] == STIX_CONFIDENCE[level]
     assert indicators["high"] | indicators["medium"] | indicators["low"] == indicators["all"]
     assert not indicators["high"] & indicators["medium"] and not indicators["medium"] & indicators["low"]
     assert len(indicators["medium"]) >= PER_LEVEL and len(indicators["low"]) >= PER_LEVEL
@@ -365,6 +359,49 @@ def test_bad_parameters_are_400(taxii_api: Api, params: dict[str, str], paramete
     body = assert_taxii_error(answer, 400, "invalid_parameter")
     if parameter:
         assert body["details"]["parameter"] == parameter
+
+
+def _article_cursor() -> str:
+    return Cursor(Listing.ARTICLES, ("2025-01-31T12:00:00+00:00", "article-1")).encode()
+
+
+@pytest.mark.parametrize("cursor", [
+    pytest.param(_article_cursor(), id="an articles next_cursor"),
+    pytest.param(Cursor(Listing.REPORTS, ("indicator--00000000-0000-5000-8000-000000000000",)).encode(),
+                 id="a Reports cursor holding no Report id"),
+    pytest.param("rows:12", id="the old rows format"),
+    pytest.param("reports:report--00000000-0000-5000-8000-000000000000", id="the old reports format"),
+    pytest.param(base64.urlsafe_b64encode(b'["i", -1]').decode().rstrip("="), id="a negative row key"),
+    pytest.param(base64.urlsafe_b64encode(b'["i", "12"]').decode().rstrip("="), id="a row key as text"),
+    pytest.param("eyJub3QiOiAiYSBsaXN0In0", id="base64 of a JSON object"),
+    pytest.param("%%%", id="not base64"),
+    pytest.param("x" * 500, id="too long"),
+])
+def test_a_next_this_server_did_not_hand_out_is_400(taxii_api: Api, cursor: str) -> None:
+    """``next`` is the store's opaque cursor: another listing's cursor, or anything else, is refused."""
+    for endpoint in ("objects", "manifest"):
+        answer = taxii_api.get(f"{BASE}/collections/{COLLECTION_IDS['all']}/{endpoint}/", key="stix",
+                               params={"next": cursor})
+        body = assert_taxii_error(answer, 400, "invalid_parameter")
+        assert body["details"]["parameter"] == "next"
+
+
+def test_next_is_an_opaque_store_cursor(taxii_api: Api, store: Store) -> None:
+    """Paging hands out the store's cursors: row positions, then (past the rows) Report positions."""
+    url = f"{BASE}/collections/{COLLECTION_IDS['all']}/objects/"
+    listings: list[Listing] = []
+    pulled: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = taxii_api.get(url, key="stix", params={"limit": 4} | ({"next": cursor} if cursor else {})).json()
+        pulled += [obj["id"] for obj in page["objects"]]
+        cursor = page.get("next")
+        if cursor is None:
+            break
+        listings.append(Cursor.decode(cursor, Listing.INDICATORS, Listing.REPORTS).listing)
+    assert sorted(pulled) == sorted(expected(store, None))
+    assert listings[0] is Listing.INDICATORS and listings[-1] is Listing.REPORTS
+    assert listings == sorted(listings, key=lambda listing: listing is Listing.REPORTS)  # rows, then Reports
 
 
 def test_not_found_and_read_only(taxii_api: Api) -> None:
