@@ -1,7 +1,9 @@
-"""Tiers and scopes: what a key may do and how much. The one table of both.
+"""Tiers: how much a key may do, and in which formats. The one table of them.
 
 Operators change the limits with ``IOCFLOW_TIERS`` (JSON, merged over these
-defaults), e.g. ``{"free": {"per_minute": 30}}``.
+defaults), e.g. ``{"free": {"per_minute": 30}}``. What a key may do, its
+scopes, is the store's vocabulary (``iocflow.store.vocabulary.Scope``, which
+the exporters read too); ``Scope`` and ``DEFAULT_SCOPES`` are re-exported here.
 """
 
 from __future__ import annotations
@@ -11,13 +13,9 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
+from iocflow.store.vocabulary import DEFAULT_SCOPES, Scope
 
-class Scope(str, Enum):
-    READ_IOCS = "read:iocs"
-    READ_STIX = "read:stix"
-    WRITE_INDICATORS = "write:indicators"
-    EXTRACT = "extract"
-    ADMIN = "admin"
+__all__ = ["ALL_FORMATS", "DEFAULT_SCOPES", "DEFAULT_TIERS", "Format", "Scope", "Tier", "tiers"]
 
 
 class Format(str, Enum):
@@ -44,9 +42,6 @@ DEFAULT_TIERS: dict[str, Tier] = {
     "free": Tier("free", per_minute=10, per_day=1_000, max_results=100, lookback_days=1, formats=frozenset({"json"})),
     "pro": Tier("pro", per_minute=1_000, per_day=1_000_000, max_results=10_000, lookback_days=365, formats=ALL_FORMATS),
 }
-
-#: Scopes a new key gets when none are asked for.
-DEFAULT_SCOPES = (Scope.READ_IOCS.value, Scope.EXTRACT.value)
 
 
 def tiers(overrides: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Tier]:

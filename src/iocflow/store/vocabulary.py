@@ -1,10 +1,12 @@
-"""The store's closed vocabularies: indicator types and the analyst ratings.
+"""The store's closed vocabularies: indicator types, the analyst ratings and the API keys' scopes.
 
 Indicator types are the extractor's kinds (one name per type, defined in
 ``iocflow.extract.model.Kind``), with the three ATT&CK kinds folded into one
 ``mitre_attack`` type (an ATT&CK ID is stored once whatever its class; the
 ATT&CK table says which class it is) and ``filename``, which tools push but
-free text never yields on its own.
+free text never yields on its own. ``IndicatorType`` lists them as a plain
+class, so type checkers and readers see its members; a test
+(``tests/store/test_vocabulary.py``) keeps it equal to ``Kind``.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import enum
 from iocflow.extract.model import Confidence, Kind
 
 __all__ = [
-    "INDUSTRIES", "Confidence", "IndicatorType", "Reliability", "Reputation", "Severity", "SourceCategory",
-    "SourceKind", "type_of_kind",
+    "DEFAULT_SCOPES", "INDUSTRIES", "Confidence", "IndicatorType", "Reliability", "Reputation", "Scope", "Severity",
+    "SourceCategory", "SourceKind", "type_of_kind",
 ]
 
 _ATTACK_KINDS = frozenset({Kind.ATTACK_TECHNIQUE, Kind.ATTACK_TACTIC, Kind.ATTACK_MITIGATION})
@@ -31,11 +33,43 @@ class _Named(str, enum.Enum):
         return self.value
 
 
-IndicatorType = _Named(  # type: ignore[misc]
-    "IndicatorType",
-    [(k.name, k.value) for k in Kind if k not in _ATTACK_KINDS] + [("MITRE_ATTACK", "mitre_attack"), ("FILENAME", "filename")],
-)
-IndicatorType.__doc__ = "Every indicator type the store keeps (the extractor's kinds, ATT&CK folded, plus filename)."
+class IndicatorType(_Named):
+    """Every indicator type the store keeps (the extractor's kinds, ATT&CK folded, plus filename)."""
+
+    URL = "url"
+    DOMAIN = "domain"
+    IPV4 = "ipv4"
+    IPV6 = "ipv6"
+    IPV4_CIDR = "ipv4_cidr"
+    IPV6_CIDR = "ipv6_cidr"
+    SOCKET_ADDRESS = "socket_address"
+    EMAIL = "email"
+    XMPP = "xmpp"
+    MAC = "mac"
+    ASN = "asn"
+    MD5 = "md5"
+    SHA1 = "sha1"
+    SHA256 = "sha256"
+    SHA512 = "sha512"
+    SSDEEP = "ssdeep"
+    IMPHASH = "imphash"
+    AUTHENTIHASH = "authentihash"
+    JA3 = "ja3"
+    JARM = "jarm"
+    CVE = "cve"
+    REGISTRY_KEY = "registry_key"
+    FILE_PATH = "file_path"
+    USER_AGENT = "user_agent"
+    TLP = "tlp"
+    BITCOIN = "bitcoin"
+    MONERO = "monero"
+    ETHEREUM = "ethereum"
+    GOOGLE_ADSENSE = "google_adsense"
+    GOOGLE_ANALYTICS = "google_analytics"
+    PHONE = "phone"
+    # Not kinds of the extractor: the three ATT&CK kinds in one, and a name tools push.
+    MITRE_ATTACK = "mitre_attack"
+    FILENAME = "filename"
 
 
 def type_of_kind(kind: Kind) -> IndicatorType:
@@ -103,6 +137,20 @@ class SourceCategory(_Named):
     VENDOR = "vendor"
     GOVERNMENT = "government"
     COMMUNITY = "community"
+
+
+class Scope(_Named):
+    """What an API key may do; ``admin`` holds every scope. The store keeps each key's scopes by value."""
+
+    READ_IOCS = "read:iocs"
+    READ_STIX = "read:stix"
+    WRITE_INDICATORS = "write:indicators"
+    EXTRACT = "extract"
+    ADMIN = "admin"
+
+
+#: Scopes a new key gets when none are asked for.
+DEFAULT_SCOPES = (Scope.READ_IOCS.value, Scope.EXTRACT.value)
 
 
 #: Industries an article can tag its indicators with (the words naming each live with the tagger, ingest/articles.py).
