@@ -10,20 +10,23 @@ import pytest
 
 from iocflow import __version__
 from iocflow.export import cef
-from iocflow.export.records import ExportItem
-from iocflow.store.queries import SourceRef
 from iocflow.store.records import indicator_id
+from iocflow.store.views import IndicatorRecord, SourceRef
+from iocflow.store.vocabulary import Confidence, IndicatorType, Reputation, Severity, SourceCategory
+
+T = IndicatorType
 
 NOW = datetime(2025, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)
 FIRST = datetime(2024, 1, 2, 3, 4, 5, 123000, tzinfo=UTC)
 
 
-def make(kind: str, value: str, **changes: object) -> ExportItem:
-    base = ExportItem(
-        id=indicator_id(kind, value), type=kind, value=value, confidence="high", severity="high", reputation="bad",
-        first_seen=FIRST, last_seen=FIRST + timedelta(days=3), expires_at=FIRST + timedelta(days=90),
-        tags=("apt", "c2"), techniques=("T1071.001",), industries=(), indicator_class="Malware",
-        comment="seen in a phishing wave", source=SourceRef("urlhaus", "threat-intel", None, None, None, None),
+def make(kind: IndicatorType, value: str, **changes: object) -> IndicatorRecord:
+    base = IndicatorRecord(
+        id=indicator_id(kind, value), type=kind, value=value, confidence=Confidence.HIGH, severity=Severity.HIGH,
+        reputation=Reputation.BAD, first_seen=FIRST, last_seen=FIRST + timedelta(days=3),
+        expires_at=FIRST + timedelta(days=90), tags=("apt", "c2"), techniques=("T1071.001",), industries=(),
+        indicator_class="Malware", comment="seen in a phishing wave",
+        source=SourceRef("urlhaus", SourceCategory.THREAT_INTEL, None, None, None, None),
     )
     return replace(base, **changes)
 
@@ -130,9 +133,9 @@ NASTY = [
 @pytest.mark.parametrize("value", NASTY, ids=[repr(v) for v in NASTY])
 @pytest.mark.parametrize("field", ["value", "comment", "tag", "class", "feed"])
 def test_nasty_text_round_trips_exactly(value: str, field: str) -> None:
-    item = make("url", "http://evil.example/x")
+    item = make(T.URL, "http://evil.example/x")
     if field == "value":
-        item = make("url", value)
+        item = make(T.URL, value)
     elif field == "comment":
         item = replace(item, comment=value)
     elif field == "tag":
@@ -140,7 +143,7 @@ def test_nasty_text_round_trips_exactly(value: str, field: str) -> None:
     elif field == "class":
         item = replace(item, indicator_class=value)
     else:
-        item = replace(item, source=SourceRef(value, "news", None, None, None, None))
+        item = replace(item, source=SourceRef(value, SourceCategory.NEWS, None, None, None, None))
 
     (text,) = cef.lines([item], now=NOW)
     header, ext = parse(text)
@@ -152,7 +155,7 @@ def test_nasty_text_round_trips_exactly(value: str, field: str) -> None:
 
 
 def test_every_field_round_trips() -> None:
-    item = make("domain", "evil.example")
+    item = make(T.DOMAIN, "evil.example")
     header, ext = parse(cef.line(item, now=NOW))
     assert header[4:] == ["ioc:domain", "Bad domain indicator", "8"]
     assert ext == {
@@ -175,38 +178,63 @@ def test_every_field_round_trips() -> None:
 @pytest.mark.parametrize(
     ("kind", "value", "key"),
     [
-        ("ipv4", "203.0.113.7", "dst"),
-        ("ipv6", "2001:db8::7", "c6a3"),
-        ("domain", "evil.example", "dhost"),
-        ("url", "https://evil.example/a?b=c", "request"),
-        ("md5", "d41d8cd98f00b204e9800998ecf8427e", "fileHash"),
-        ("sha1", "da39a3ee5e6b4b0d3255bfef95601890afd80709", "fileHash"),
-        ("sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "fileHash"),
-        ("filename", "invoice.pdf.exe", "fname"),
-        ("file_path", "C:\\Users\\Public\\x.exe", "filePath"),
-        ("user_agent", "Mozilla/5.0 (evil)", "requestClientApplication"),
-        ("cve", "CVE-2024-3400", "cs2"),
-        ("email", "phish@evil.example", "cs2"),
+        (T.IPV4, "203.0.113.7", "dst"),
+        (T.IPV6, "2001:db8::7", "c6a3"),
+        (T.DOMAIN, "evil.example", "dhost"),
+        (T.URL, "https://evil.example/a?b=c", "request"),
+        (T.MD5, "d41d8cd98f00b204e9800998ecf8427e", "fileHash"),
+        (T.SHA1, "da39a3ee5e6b4b0d3255bfef95601890afd80709", "fileHash"),
+        (T.SHA256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "fileHash"),
+        (T.FILENAME, "invoice.pdf.exe", "fname"),
+        (T.FILE_PATH, "C:\\Users\\Public\\x.exe", "filePath"),
+        (T.USER_AGENT, "Mozilla/5.0 (evil)", "requestClientApplication"),
+        (T.CVE, "CVE-2024-3400", "cs2"),
+        (T.EMAIL, "phish@evil.example", "cs2"),
     ],
 )
-def test_value_goes_to_its_dictionary_key(kind: str, value: str, key: str) -> None:
+def test_value_goes_to_its_dictionary_key(kind: IndicatorType, value: str, key: str) -> None:
     header, ext = parse(cef.line(make(kind, value), now=NOW))
-    assert header[4] == f"ioc:{kind}"
+    assert header[4] == f"ioc:{kind.value}"
     assert ext[key] == value
-    assert ext["cs1"] == kind
+    assert ext["cs1"] == kind.value
     if key in ("cs2", "c6a3"):
         assert ext[f"{key}Label"] in ("Indicator Value", "Destination IPv6 Address")
 
 
 @pytest.mark.parametrize(("severity", "number"), list(cef.SEVERITY.items()))
-def test_severity_is_0_to_10(severity: str, number: int) -> None:
-    header, _ = parse(cef.line(make("ipv4", "203.0.113.7", severity=severity), now=NOW))
+def test_severity_is_0_to_10(severity: Severity, number: int) -> None:
+    header, _ = parse(cef.line(make(T.IPV4, "203.0.113.7", severity=severity), now=NOW))
     assert header[6] == str(number)
     assert 0 <= number <= 10
 
 
+def test_rating_tables_cover_every_member() -> None:
+    assert set(cef.SEVERITY) == set(Severity)
+    assert set(cef.CONFIDENCE) == set(Confidence)
+
+
+@pytest.mark.parametrize("kind", list(IndicatorType), ids=str)
+def test_every_type_is_written_with_its_plain_name(kind: IndicatorType) -> None:
+    """Types without a dictionary key go to cs2; the type is written by value, never as ``IndicatorType.X``."""
+    header, ext = parse(cef.line(make(kind, "some value"), now=NOW))
+    assert header[4:6] == [f"ioc:{kind.value}", f"Bad {kind.value} indicator"]
+    assert ext[cef.VALUE_KEYS.get(kind, cef.OTHER_VALUE_KEY)] == "some value"
+    assert ext["cs1"] == kind.value
+
+
+@pytest.mark.parametrize("reputation", list(Reputation), ids=str)
+@pytest.mark.parametrize("confidence", list(Confidence), ids=str)
+def test_ratings_are_written_as_their_values(reputation: Reputation, confidence: Confidence) -> None:
+    text = cef.line(make(T.DOMAIN, "evil.example", reputation=reputation, confidence=confidence), now=NOW)
+    header, ext = parse(text)
+    assert header[5] == f"{reputation.value.capitalize()} domain indicator"
+    assert ext["cs5"] == reputation.value
+    assert ext["cn1"] == {"high": "85", "medium": "50", "low": "15"}[confidence.value]
+    assert "Reputation." not in text and "Confidence." not in text
+
+
 def test_empty_fields_and_their_labels_are_left_out() -> None:
-    item = make("ipv4", "203.0.113.7", expires_at=None, comment=None, tags=(), techniques=(), indicator_class=None,
+    item = make(T.IPV4, "203.0.113.7", expires_at=None, comment=None, tags=(), techniques=(), indicator_class=None,
                 source=None)
     _, ext = parse(cef.line(item, now=NOW))
     for key in ("msg", "cat", "cs3", "cs3Label", "cs4", "cs4Label", "cs6", "cs6Label", "deviceCustomDate1",
@@ -225,7 +253,7 @@ def test_extension_escaping() -> None:
 
 
 def test_lines_are_one_per_item_in_order_and_lazy() -> None:
-    items = [make("ipv4", f"203.0.113.{n}") for n in range(5)]
+    items = [make(T.IPV4, f"203.0.113.{n}") for n in range(5)]
     produced = cef.lines(iter(items), now=NOW)
     assert not isinstance(produced, list)
     parsed = [parse(text)[1]["dst"] for text in produced]

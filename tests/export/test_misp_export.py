@@ -1,6 +1,6 @@
 """MISP export: every event loads in PyMISP and reads back through iocflow's MISP importer.
 
-Records are built directly (no store): the exporter only reads ``ExportItem``s.
+Records are built directly (no store): the exporter only reads ``IndicatorRecord``s.
 """
 
 from __future__ import annotations
@@ -14,60 +14,62 @@ import pymisp
 import pytest
 
 from iocflow.export import misp
-from iocflow.export.records import ExportItem
 from iocflow.ingest.feeds.misp import parse
-from iocflow.store.queries import SourceRef
 from iocflow.store.records import NAMESPACE, indicator_id
+from iocflow.store.views import IndicatorRecord, SourceRef
+from iocflow.store.vocabulary import Confidence, IndicatorType, Reputation, Severity, SourceCategory
+
+T = IndicatorType
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-ARTICLE = SourceRef("research-blog", "research", "0b1c2d3e-0000-5000-8000-000000000001",
+ARTICLE = SourceRef("research-blog", SourceCategory.RESEARCH, "0b1c2d3e-0000-5000-8000-000000000001",
                     'Campaign "X" \\ it\'s back ☠', "https://blog.example.com/campaign-x", "from the loader's config")
-FEED = SourceRef("feodo", "threat-intel", None, None, None, None)
+FEED = SourceRef("feodo", SourceCategory.THREAT_INTEL, None, None, None, None)
 
 
-def record(kind: str, value: str, **changes: object) -> ExportItem:
+def record(kind: IndicatorType, value: str, **changes: object) -> IndicatorRecord:
     fields: dict[str, object] = {
-        "confidence": "high", "severity": "medium", "reputation": "bad",
+        "confidence": Confidence.HIGH, "severity": Severity.MEDIUM, "reputation": Reputation.BAD,
         "first_seen": T0, "last_seen": T0 + timedelta(days=2), "expires_at": T0 + timedelta(days=30),
         "tags": ("tlp:green", "phishing"), "techniques": ("T1059.001",), "industries": (),
         "indicator_class": None, "comment": None, "source": ARTICLE,
     }
     fields.update(changes)
-    return ExportItem(indicator_id(kind, value), kind, value, **fields)  # type: ignore[arg-type]
+    return IndicatorRecord(indicator_id(kind, value), kind, value, **fields)  # type: ignore[arg-type]
 
 
 #: (record, MISP type, category): every type iocflow's importer reads back, nasty values where the type allows.
 CASES = [
-    (record("ipv4", "203.0.113.5"), "ip-dst", "Network activity"),
-    (record("ipv6", "2001:db8::1"), "ip-dst", "Network activity"),
-    (record("ipv4_cidr", "198.51.100.0/24"), "ip-dst", "Network activity"),
-    (record("ipv6_cidr", "2001:db8:abcd::/48"), "ip-dst", "Network activity"),
-    (record("domain", "пример.рф"), "domain", "Network activity"),
-    (record("url", "http://пример.рф/путь/%27x%5C?q=1"), "url", "Network activity"),
-    (record("email", "o'brien@example.com"), "email-src", "Payload delivery"),
-    (record("md5", "e7a6e0e6ffd5aa0cc0e3a1e1b0f3f2b6"), "md5", "Payload delivery"),
-    (record("sha1", "a" * 40), "sha1", "Payload delivery"),
-    (record("sha256", "b" * 64), "sha256", "Payload delivery"),
-    (record("sha512", "c" * 128), "sha512", "Payload delivery"),
-    (record("ssdeep", "3:AXGBicFlgVNhBGcL6wCrFQEv:AXGHsNhxLsr2C"), "ssdeep", "Payload delivery"),
-    (record("imphash", "d" * 32), "imphash", "Payload delivery"),
-    (record("filename", "it's évil ☠.exe"), "filename", "Payload delivery"),
-    (record("file_path", "C:\\Users\\O'Neil\\AppData\\évil.exe"), "filename", "Artifacts dropped"),
-    (record("registry_key", "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run"), "regkey",
+    (record(T.IPV4, "203.0.113.5"), "ip-dst", "Network activity"),
+    (record(T.IPV6, "2001:db8::1"), "ip-dst", "Network activity"),
+    (record(T.IPV4_CIDR, "198.51.100.0/24"), "ip-dst", "Network activity"),
+    (record(T.IPV6_CIDR, "2001:db8:abcd::/48"), "ip-dst", "Network activity"),
+    (record(T.DOMAIN, "пример.рф"), "domain", "Network activity"),
+    (record(T.URL, "http://пример.рф/путь/%27x%5C?q=1"), "url", "Network activity"),
+    (record(T.EMAIL, "o'brien@example.com"), "email-src", "Payload delivery"),
+    (record(T.MD5, "e7a6e0e6ffd5aa0cc0e3a1e1b0f3f2b6"), "md5", "Payload delivery"),
+    (record(T.SHA1, "a" * 40), "sha1", "Payload delivery"),
+    (record(T.SHA256, "b" * 64), "sha256", "Payload delivery"),
+    (record(T.SHA512, "c" * 128), "sha512", "Payload delivery"),
+    (record(T.SSDEEP, "3:AXGBicFlgVNhBGcL6wCrFQEv:AXGHsNhxLsr2C"), "ssdeep", "Payload delivery"),
+    (record(T.IMPHASH, "d" * 32), "imphash", "Payload delivery"),
+    (record(T.FILENAME, "it's évil ☠.exe"), "filename", "Payload delivery"),
+    (record(T.FILE_PATH, "C:\\Users\\O'Neil\\AppData\\évil.exe"), "filename", "Artifacts dropped"),
+    (record(T.REGISTRY_KEY, "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run"), "regkey",
      "Persistence mechanism"),
-    (record("cve", "CVE-2024-3400", severity="critical"), "vulnerability", "External analysis"),
-    (record("mac", "00:11:22:aa:bb:cc"), "mac-address", "Network activity"),
-    (record("asn", "ASN64496"), "AS", "Network activity"),
-    (record("bitcoin", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"), "btc", "Financial fraud"),
-    (record("user_agent", 'Mozilla/5.0 ("quoted") \\ it\'s ☠'), "user-agent", "Network activity"),
-    (record("ja3", "e7a6e0e6ffd5aa0cc0e3a1e1b0f3f2b7"), "ja3-fingerprint-md5", "Network activity"),
+    (record(T.CVE, "CVE-2024-3400", severity=Severity.CRITICAL), "vulnerability", "External analysis"),
+    (record(T.MAC, "00:11:22:aa:bb:cc"), "mac-address", "Network activity"),
+    (record(T.ASN, "ASN64496"), "AS", "Network activity"),
+    (record(T.BITCOIN, "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"), "btc", "Financial fraud"),
+    (record(T.USER_AGENT, 'Mozilla/5.0 ("quoted") \\ it\'s ☠'), "user-agent", "Network activity"),
+    (record(T.JA3, "e7a6e0e6ffd5aa0cc0e3a1e1b0f3f2b7"), "ja3-fingerprint-md5", "Network activity"),
 ]
 READABLE = [case[0] for case in CASES]
 #: Exported, but the importer cannot give back the same type (and says why, or reads the address).
-SOCKET = record("socket_address", "203.0.113.5:8443", source=FEED)
-NOT_ATTRIBUTES = [record("mitre_attack", "T1566"), record("tlp", "TLP:AMBER"),
-                  record("ethereum", "0x" + "ab" * 20), record("google_analytics", "UA-12345678-1")]
+SOCKET = record(T.SOCKET_ADDRESS, "203.0.113.5:8443", source=FEED)
+NOT_ATTRIBUTES = [record(T.MITRE_ATTACK, "T1566"), record(T.TLP, "TLP:AMBER"),
+                  record(T.ETHEREUM, "0x" + "ab" * 20), record(T.GOOGLE_ANALYTICS, "UA-12345678-1")]
 
 
 def load(document: dict) -> pymisp.MISPEvent:
@@ -107,8 +109,8 @@ def test_every_event_by_source_loads_in_pymisp() -> None:
         assert load(document).attributes
 
 
-@pytest.mark.parametrize("item", READABLE, ids=lambda i: i.type)
-def test_attribute_types_and_categories_are_ones_misp_allows(item: ExportItem) -> None:
+@pytest.mark.parametrize("item", READABLE, ids=lambda i: i.type.value)
+def test_attribute_types_and_categories_are_ones_misp_allows(item: IndicatorRecord) -> None:
     """PyMISP's describeTypes lists each type's allowed categories; MISP refuses any other."""
     described = pymisp.MISPAttribute().describe_types
     (exported,) = attributes(misp.event([item], info="x", now=NOW))[:1]
@@ -120,7 +122,7 @@ def test_attribute_types_and_categories_are_ones_misp_allows(item: ExportItem) -
 
 
 def test_attribute_fields() -> None:
-    item = record("domain", "evil.example.com", techniques=("T1059.001", "TA0002", "M1013", "T9999"),
+    item = record(T.DOMAIN, "evil.example.com", techniques=("T1059.001", "TA0002", "M1013", "T9999"),
                   comment="the loader's C2 \"primary\"")
     document = misp.event([item], info="x", now=NOW)
     (attribute, link) = attributes(document)
@@ -141,28 +143,29 @@ def test_attribute_fields() -> None:
 
 
 def test_comment_falls_back_to_the_source_context() -> None:
-    (attribute, _) = attributes(misp.event([record("domain", "a.example.com")], info="x", now=NOW))
+    (attribute, _) = attributes(misp.event([record(T.DOMAIN, "a.example.com")], info="x", now=NOW))
     assert attribute["comment"] == "from the loader's config"
 
 
 @pytest.mark.parametrize(("confidence", "reputation", "kind", "value", "to_ids"), [
-    ("high", "bad", "domain", "a.example.com", True),
-    ("medium", "suspicious", "domain", "a.example.com", True),
-    ("low", "bad", "domain", "a.example.com", False),
-    ("high", "good", "domain", "a.example.com", False),
-    ("high", "bad", "cve", "CVE-2024-3400", False),
-    ("high", "bad", "asn", "ASN64496", False),
+    (Confidence.HIGH, Reputation.BAD, T.DOMAIN, "a.example.com", True),
+    (Confidence.MEDIUM, Reputation.SUSPICIOUS, T.DOMAIN, "a.example.com", True),
+    (Confidence.LOW, Reputation.BAD, T.DOMAIN, "a.example.com", False),
+    (Confidence.HIGH, Reputation.GOOD, T.DOMAIN, "a.example.com", False),
+    (Confidence.HIGH, Reputation.BAD, T.CVE, "CVE-2024-3400", False),
+    (Confidence.HIGH, Reputation.BAD, T.ASN, "ASN64496", False),
 ])
-def test_to_ids(confidence: str, reputation: str, kind: str, value: str, to_ids: bool) -> None:
+def test_to_ids(confidence: Confidence, reputation: Reputation, kind: IndicatorType, value: str, to_ids: bool) -> None:
     item = record(kind, value, confidence=confidence, reputation=reputation)
     assert attributes(misp.event([item], info="x", now=NOW))[0]["to_ids"] is to_ids
 
 
 @pytest.mark.parametrize(("severities", "level"), [
-    (("info",), "4"), (("low", "info"), "3"), (("medium", "low"), "2"), (("high",), "1"), (("critical", "low"), "1"),
+    ((Severity.INFO,), "4"), ((Severity.LOW, Severity.INFO), "3"), ((Severity.MEDIUM, Severity.LOW), "2"),
+    ((Severity.HIGH,), "1"), ((Severity.CRITICAL, Severity.LOW), "1"),
 ])
-def test_threat_level_is_the_highest_severity(severities: tuple[str, ...], level: str) -> None:
-    items = [record("domain", f"d{n}.example.com", severity=s) for n, s in enumerate(severities)]
+def test_threat_level_is_the_highest_severity(severities: tuple[Severity, ...], level: str) -> None:
+    items = [record(T.DOMAIN, f"d{n}.example.com", severity=s) for n, s in enumerate(severities)]
     assert misp.event(items, info="x", now=NOW)["Event"]["threat_level_id"] == level
 
 
@@ -172,7 +175,7 @@ def test_threat_level_is_the_highest_severity(severities: tuple[str, ...], level
 ])
 def test_event_tlp_is_the_strictest_and_sets_distribution(tags: tuple[str, ...], tlp: str | None,
                                                          distribution: str) -> None:
-    items = [record("domain", f"d{n}.example.com", tags=(tag,)) for n, tag in enumerate(tags)]
+    items = [record(T.DOMAIN, f"d{n}.example.com", tags=(tag,)) for n, tag in enumerate(tags)]
     body = misp.event(items, info="x", now=NOW)["Event"]
     assert body["distribution"] == distribution
     assert [t["name"] for t in body["Tag"]] == ([tlp] if tlp else [])
@@ -182,7 +185,18 @@ def test_attack_and_tlp_records_become_event_tags_and_the_rest_is_left_out() -> 
     body = misp.event(NOT_ATTRIBUTES, info="x", now=NOW)["Event"]
     assert [t["name"] for t in body["Tag"]] == ["tlp:amber", 'misp-galaxy:mitre-attack-pattern="Phishing - T1566"']
     assert [a["type"] for a in body["Attribute"]] == ["link"]
-    assert misp.attribute_type("ethereum") is None
+    assert misp.attribute_type(T.ETHEREUM) is None
+
+
+def test_every_type_is_an_attribute_a_tag_or_listed_as_left_out() -> None:
+    tables = [set(misp._TYPES), misp.TAG_TYPES, misp.NO_ATTRIBUTE]
+    assert set.union(*tables) == set(IndicatorType)
+    assert sum(len(t) for t in tables) == len(IndicatorType)  # no type in two of them
+    assert {t for t in IndicatorType if misp.attribute_type(t) is None} == misp.TAG_TYPES | misp.NO_ATTRIBUTE
+
+
+def test_every_severity_has_a_threat_level() -> None:
+    assert set(misp._THREAT_LEVELS) == set(Severity)
 
 
 def test_event_uuid_from_info_or_given() -> None:
@@ -198,10 +212,10 @@ def test_empty_event_loads() -> None:
 
 
 def test_events_by_source_groups_by_article_then_feed() -> None:
-    other = SourceRef("research-blog", "research", "0b1c2d3e-0000-5000-8000-000000000002", None,
+    other = SourceRef("research-blog", SourceCategory.RESEARCH, "0b1c2d3e-0000-5000-8000-000000000002", None,
                       "https://blog.example.com/other", None)
-    items = [record("domain", "a.example.com"), SOCKET, record("domain", "b.example.com", source=other),
-             record("domain", "c.example.com"), record("domain", "d.example.com", source=None)]
+    items = [record(T.DOMAIN, "a.example.com"), SOCKET, record(T.DOMAIN, "b.example.com", source=other),
+             record(T.DOMAIN, "c.example.com"), record(T.DOMAIN, "d.example.com", source=None)]
     documents = misp.events_by_source(items, NOW)
     assert [d["Event"]["info"] for d in documents] == [
         ARTICLE.article_title, "iocflow: feed feodo", other.article_url,
@@ -226,8 +240,8 @@ def test_same_records_same_bytes() -> None:
 def test_event_uuid_by_source_survives_a_retitled_article() -> None:
     retitled = SourceRef(*[ARTICLE.feed_name, ARTICLE.category, ARTICLE.article_id, "New title",
                            ARTICLE.article_url, None])
-    before = misp.events_by_source([record("domain", "a.example.com")], NOW)[0]["Event"]
-    after = misp.events_by_source([record("domain", "a.example.com", source=retitled)], NOW)[0]["Event"]
+    before = misp.events_by_source([record(T.DOMAIN, "a.example.com")], NOW)[0]["Event"]
+    after = misp.events_by_source([record(T.DOMAIN, "a.example.com", source=retitled)], NOW)[0]["Event"]
     assert before["uuid"] == after["uuid"] and before["info"] != after["info"]
     assert before["Attribute"][0]["uuid"] == after["Attribute"][0]["uuid"]
 
@@ -238,7 +252,7 @@ def test_event_uuid_by_source_survives_a_retitled_article() -> None:
 def test_round_trip_through_the_importer_keeps_every_value_and_type() -> None:
     document = misp.event(READABLE, info=ARTICLE.article_title or "", now=NOW)
     parsed = parse(misp.dumps(document))
-    assert [(o.type.value, o.value) for o in parsed.observations] == [(i.type, i.value) for i in READABLE]
+    assert [(o.type, o.value) for o in parsed.observations] == [(i.type, i.value) for i in READABLE]
     assert [e.value for e in parsed.errors] == [ARTICLE.article_url]  # the link: a report, not an indicator
     for item, obs in zip(READABLE, parsed.observations, strict=True):
         assert obs.first_seen == item.first_seen and obs.last_seen == item.last_seen
@@ -252,12 +266,12 @@ def test_round_trip_through_the_importer_keeps_every_value_and_type() -> None:
 def test_socket_address_comes_back_as_its_address() -> None:
     """MISP has no socket type: ``ip-dst|port`` is read as the address, the port as detail."""
     (obs,) = parse(misp.dumps(misp.event([SOCKET], info="x", now=NOW))).observations
-    assert (obs.type.value, obs.value, obs.extra) == ("ipv4", "203.0.113.5", {"port": "8443"})
+    assert (obs.type, obs.value, obs.extra) == (T.IPV4, "203.0.113.5", {"port": "8443"})
 
 
 @pytest.mark.parametrize("value", ["it's.exe", 'back\\slash "and" quote', "ünïcødé ☠ 日本語", "a\u2028b"])
 def test_nasty_comments_and_names_survive_json(value: str) -> None:
-    item = record("sha256", "e" * 64, comment=value)
+    item = record(T.SHA256, "e" * 64, comment=value)
     document = misp.event([item], info=value, now=NOW)
     assert orjson.loads(misp.dumps(document)) == document
     loaded = load(document)
@@ -267,8 +281,8 @@ def test_nasty_comments_and_names_survive_json(value: str) -> None:
 
 
 def test_socket_with_a_host_name_is_hostname_port() -> None:
-    item = record("socket_address", "evil.example.com:8080")
+    item = record(T.SOCKET_ADDRESS, "evil.example.com:8080")
     (attribute, _) = attributes(misp.event([item], info="x", now=NOW))
     assert (attribute["type"], attribute["value"]) == ("hostname|port", "evil.example.com|8080")
     (obs,) = parse(misp.dumps(misp.event([item], info="x", now=NOW))).observations
-    assert (obs.type.value, obs.value) == ("domain", "evil.example.com")
+    assert (obs.type, obs.value) == (T.DOMAIN, "evil.example.com")

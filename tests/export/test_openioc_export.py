@@ -10,20 +10,23 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from iocflow.export import openioc
-from iocflow.export.records import ExportItem
 from iocflow.store.records import indicator_id
+from iocflow.store.views import IndicatorRecord
+from iocflow.store.vocabulary import Confidence, IndicatorType, Reputation, Severity
+
+T = IndicatorType
 
 NOW = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
 NS = "http://openioc.org/schemas/OpenIOC_1.1"
 
 
-def make(kind: str, value: str, **changes: object) -> ExportItem:
+def make(kind: IndicatorType, value: str, **changes: object) -> IndicatorRecord:
     # The store cannot even hash a lone surrogate; such a value gets a stand-in id here.
     safe = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    base = ExportItem(
-        id=indicator_id(kind, safe), type=kind, value=value, confidence="high", severity="high", reputation="bad",
-        first_seen=NOW - timedelta(days=3), last_seen=NOW, expires_at=None, tags=(), techniques=(), industries=(),
-        indicator_class=None, comment=None, source=None,
+    base = IndicatorRecord(
+        id=indicator_id(kind, safe), type=kind, value=value, confidence=Confidence.HIGH, severity=Severity.HIGH,
+        reputation=Reputation.BAD, first_seen=NOW - timedelta(days=3), last_seen=NOW, expires_at=None, tags=(),
+        techniques=(), industries=(), indicator_class=None, comment=None, source=None,
     )
     return replace(base, **changes)
 
@@ -96,32 +99,32 @@ def items_of(root: ET.Element) -> list[ET.Element]:
 # ---------------------------------------------------------------- tests
 
 TYPED = [
-    make("ipv4", "203.0.113.7"),
-    make("ipv6", "2001:db8::7"),
-    make("domain", "evil.example"),
-    make("url", "https://evil.example/a?b=c&d=<e>"),
-    make("md5", "d41d8cd98f00b204e9800998ecf8427e"),
-    make("sha1", "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
-    make("sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-    make("email", "phish@evil.example"),
-    make("registry_key", "HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\evil"),
-    make("filename", "invoice.pdf.exe"),
-    make("file_path", "C:\\Users\\Public\\evil.exe"),
-    make("user_agent", "Mozilla/5.0 (evil)"),
+    make(T.IPV4, "203.0.113.7"),
+    make(T.IPV6, "2001:db8::7"),
+    make(T.DOMAIN, "evil.example"),
+    make(T.URL, "https://evil.example/a?b=c&d=<e>"),
+    make(T.MD5, "d41d8cd98f00b204e9800998ecf8427e"),
+    make(T.SHA1, "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+    make(T.SHA256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+    make(T.EMAIL, "phish@evil.example"),
+    make(T.REGISTRY_KEY, "HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\evil"),
+    make(T.FILENAME, "invoice.pdf.exe"),
+    make(T.FILE_PATH, "C:\\Users\\Public\\evil.exe"),
+    make(T.USER_AGENT, "Mozilla/5.0 (evil)"),
 ]
 EXPECTED_TERMS = {
-    "ipv4": ("PortItem", "PortItem/remoteIP", "mir", "IP"),
-    "ipv6": ("PortItem", "PortItem/remoteIP", "mir", "IP"),
-    "domain": ("Network", "Network/DNS", "network", "string"),
-    "url": ("Network", "Network/URI", "network", "string"),
-    "md5": ("FileItem", "FileItem/Md5sum", "mir", "md5"),
-    "sha1": ("FileItem", "FileItem/Sha1sum", "mir", "sha1"),
-    "sha256": ("FileItem", "FileItem/Sha256sum", "mir", "sha256"),
-    "email": ("Email", "Email/From", "email", "string"),
-    "registry_key": ("RegistryItem", "RegistryItem/KeyPath", "mir", "string"),
-    "filename": ("FileItem", "FileItem/FileName", "mir", "string"),
-    "file_path": ("FileItem", "FileItem/FullPath", "mir", "string"),
-    "user_agent": ("Network", "Network/UserAgent", "network", "string"),
+    T.IPV4: ("PortItem", "PortItem/remoteIP", "mir", "IP"),
+    T.IPV6: ("PortItem", "PortItem/remoteIP", "mir", "IP"),
+    T.DOMAIN: ("Network", "Network/DNS", "network", "string"),
+    T.URL: ("Network", "Network/URI", "network", "string"),
+    T.MD5: ("FileItem", "FileItem/Md5sum", "mir", "md5"),
+    T.SHA1: ("FileItem", "FileItem/Sha1sum", "mir", "sha1"),
+    T.SHA256: ("FileItem", "FileItem/Sha256sum", "mir", "sha256"),
+    T.EMAIL: ("Email", "Email/From", "email", "string"),
+    T.REGISTRY_KEY: ("RegistryItem", "RegistryItem/KeyPath", "mir", "string"),
+    T.FILENAME: ("FileItem", "FileItem/FileName", "mir", "string"),
+    T.FILE_PATH: ("FileItem", "FileItem/FullPath", "mir", "string"),
+    T.USER_AGENT: ("Network", "Network/UserAgent", "network", "string"),
 }
 
 
@@ -169,7 +172,7 @@ NASTY = [
 
 @pytest.mark.parametrize("value", NASTY, ids=[repr(v) for v in NASTY])
 def test_nasty_values_round_trip_exactly(value: str) -> None:
-    items = [make("url", value, comment=value), make("filename", value)]
+    items = [make(T.URL, value, comment=value), make(T.FILENAME, value)]
     data = openioc.document(items, now=NOW, name=value)
     root = ET.fromstring(data)
     check_structure(root)
@@ -185,7 +188,7 @@ UNREPRESENTABLE = ["nul\x00byte", "escape\x1b[31m", "bell\x07", "lone \ud800 sur
 @pytest.mark.parametrize("value", UNREPRESENTABLE, ids=[repr(v) for v in UNREPRESENTABLE])
 def test_values_xml_cannot_carry_are_left_out_and_counted(value: str) -> None:
     assert not openioc.xml_safe(value)
-    items = [make("domain", "evil.example"), make("url", value), make("cve", "CVE-2024-3400")]
+    items = [make(T.DOMAIN, "evil.example"), make(T.URL, value), make(T.CVE, "CVE-2024-3400")]
     root = ET.fromstring(openioc.document(items, now=NOW))
     check_structure(root)
     assert [n.findtext(q("Content")) for n in items_of(root)] == ["evil.example"]
@@ -195,7 +198,7 @@ def test_values_xml_cannot_carry_are_left_out_and_counted(value: str) -> None:
 
 
 def test_unrepresentable_characters_in_descriptive_text_become_replacement_characters() -> None:
-    item = make("domain", "evil.example", comment="bad\x00comment")
+    item = make(T.DOMAIN, "evil.example", comment="bad\x00comment")
     root = ET.fromstring(openioc.document([item], now=NOW, name="name\x01"))
     assert root.findtext(f"{q('metadata')}/{q('short_description')}") == "name\ufffd"
     comments = [p.findtext(q("value")) for p in root.iter(q("param")) if p.get("name") == "comment"]
@@ -203,13 +206,39 @@ def test_unrepresentable_characters_in_descriptive_text_become_replacement_chara
 
 
 def test_parameters_point_at_their_items() -> None:
-    item = make("domain", "evil.example", comment="phishing kit", confidence="medium", severity="critical")
+    item = make(T.DOMAIN, "evil.example", comment="phishing kit", confidence=Confidence.MEDIUM,
+                severity=Severity.CRITICAL)
     root = ET.fromstring(openioc.document([item], now=NOW))
     params = {p.get("name"): p for p in root.iter(q("param"))}
     assert set(params) == {"confidence", "severity", "comment"}
     assert all(p.get("ref-id") == item.id for p in params.values())
     assert params["severity"].findtext(q("value")) == "critical"
+    assert params["confidence"].findtext(q("value")) == "medium"
     assert len({p.get("id") for p in params.values()}) == 3
+
+
+def test_every_type_has_a_term_or_is_listed_as_having_none() -> None:
+    assert set(openioc.TERMS) | openioc.NO_TERM == set(IndicatorType)
+    assert not set(openioc.TERMS) & openioc.NO_TERM
+    assert set(EXPECTED_TERMS) == set(openioc.TERMS)
+
+
+def test_types_without_a_term_are_counted_by_their_plain_names() -> None:
+    left_out = sorted(openioc.NO_TERM, key=lambda t: t.value)
+    root = ET.fromstring(openioc.document([make(t, f"x{n}") for n, t in enumerate(left_out)], now=NOW))
+    assert items_of(root) == []
+    listed = ", ".join(f"{t.value} (1)" for t in left_out)
+    assert root.findtext(f"{q('metadata')}/{q('description')}") == (
+        f"0 indicators exported by iocflow. Left out, no OpenIOC 1.1 term: {listed}.")
+
+
+def test_every_rating_is_written_as_its_value() -> None:
+    items = [make(T.DOMAIN, f"d{n}.example", severity=severity, confidence=confidence)
+             for n, (severity, confidence) in enumerate((s, c) for s in Severity for c in Confidence)]
+    root = ET.fromstring(openioc.document(items, now=NOW))
+    written = [(p.get("ref-id"), p.get("name"), p.findtext(q("value"))) for p in root.iter(q("param"))]
+    assert written == [(item.id, name, value) for item in items
+                       for name, value in (("confidence", item.confidence.value), ("severity", item.severity.value))]
 
 
 def test_empty_export_still_meets_the_schema() -> None:

@@ -1,6 +1,6 @@
 """STIX 2.1 export, checked by the official tools: stix2-validator, stix2 (allow_custom=False), stix2-patterns.
 
-Records are built directly (no store): the exporter only reads ``ExportItem``s.
+Records are built directly (no store): the exporter only reads ``IndicatorRecord``s.
 """
 
 from __future__ import annotations
@@ -15,70 +15,72 @@ from stix2patterns.v21.pattern import Pattern
 from stix2patterns.validator import run_validator
 
 from iocflow.export import stix
-from iocflow.export.records import ExportItem
 from iocflow.ingest.feeds.stix import parse
-from iocflow.store.queries import SourceRef
 from iocflow.store.records import indicator_id
+from iocflow.store.views import IndicatorRecord, SourceRef
+from iocflow.store.vocabulary import Confidence, IndicatorType, Reputation, Severity, SourceCategory
+
+T = IndicatorType
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 T0 = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
-ARTICLE = SourceRef("research-blog", "research", "0b1c2d3e-0000-5000-8000-000000000001", "Campaign 'X' \\ report",
-                    "https://blog.example.com/campaign-x", "seen in the loader's config")
-OTHER_ARTICLE = SourceRef("research-blog", "research", "0b1c2d3e-0000-5000-8000-000000000002", None,
+ARTICLE = SourceRef("research-blog", SourceCategory.RESEARCH, "0b1c2d3e-0000-5000-8000-000000000001",
+                    "Campaign 'X' \\ report", "https://blog.example.com/campaign-x", "seen in the loader's config")
+OTHER_ARTICLE = SourceRef("research-blog", SourceCategory.RESEARCH, "0b1c2d3e-0000-5000-8000-000000000002", None,
                           "https://blog.example.com/other", None)
-FEED = SourceRef("feodo", "threat-intel", None, None, None, None)
+FEED = SourceRef("feodo", SourceCategory.THREAT_INTEL, None, None, None, None)
 
 #: The two warnings the bundles raise on purpose (see test_validator_finds_no_errors).
 DELIBERATE_WARNINGS = ("{103}", "{302}")
 
 
-def record(kind: str, value: str, **changes: object) -> ExportItem:
+def record(kind: IndicatorType, value: str, **changes: object) -> IndicatorRecord:
     fields: dict[str, object] = {
-        "confidence": "high", "severity": "high", "reputation": "bad",
+        "confidence": Confidence.HIGH, "severity": Severity.HIGH, "reputation": Reputation.BAD,
         "first_seen": T0, "last_seen": T0 + timedelta(days=2), "expires_at": T0 + timedelta(days=30),
         "tags": ("tlp:amber", "phishing"), "techniques": ("T1059.001", "TA0002"), "industries": ("finance",),
         "indicator_class": "Malware", "comment": None, "source": ARTICLE,
     }
     fields.update(changes)
-    return ExportItem(indicator_id(kind, value), kind, value, **fields)  # type: ignore[arg-type]
+    return IndicatorRecord(indicator_id(kind, value), kind, value, **fields)  # type: ignore[arg-type]
 
 
 #: Every type iocflow's STIX importer reads back, with values it stores as they are (nasty where allowed).
 READABLE = [
-    record("ipv4", "203.0.113.5"),
-    record("ipv6", "2001:db8::1"),
-    record("ipv4_cidr", "198.51.100.0/24", confidence="medium", reputation="suspicious"),
-    record("ipv6_cidr", "2001:db8:abcd::/48", confidence="low", reputation="unknown"),
-    record("domain", "evil.example.com", source=FEED),
-    record("domain", "пример.рф", source=OTHER_ARTICLE),
-    record("url", "http://пример.рф/путь/%27x%5C?q=1", comment="a comment with 'quotes' and \\ backslash"),
-    record("email", "o'brien@example.com"),
-    record("mac", "00:11:22:aa:bb:cc"),
-    record("asn", "ASN64496", techniques=()),
-    record("md5", "e7a6e0e6ffd5aa0cc0e3a1e1b0f3f2b6"),
-    record("sha1", "a" * 40),
-    record("sha256", "b" * 64),
-    record("sha512", "c" * 128),
-    record("ssdeep", "3:AXGBicFlgVNhBGcL6wCrFQEv:AXGHsNhxLsr2C"),
-    record("filename", "it's évil.exe"),
-    record("registry_key", "HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Run"),
+    record(T.IPV4, "203.0.113.5"),
+    record(T.IPV6, "2001:db8::1"),
+    record(T.IPV4_CIDR, "198.51.100.0/24", confidence=Confidence.MEDIUM, reputation=Reputation.SUSPICIOUS),
+    record(T.IPV6_CIDR, "2001:db8:abcd::/48", confidence=Confidence.LOW, reputation=Reputation.UNKNOWN),
+    record(T.DOMAIN, "evil.example.com", source=FEED),
+    record(T.DOMAIN, "пример.рф", source=OTHER_ARTICLE),
+    record(T.URL, "http://пример.рф/путь/%27x%5C?q=1", comment="a comment with 'quotes' and \\ backslash"),
+    record(T.EMAIL, "o'brien@example.com"),
+    record(T.MAC, "00:11:22:aa:bb:cc"),
+    record(T.ASN, "ASN64496", techniques=()),
+    record(T.MD5, "e7a6e0e6ffd5aa0cc0e3a1e1b0f3f2b6"),
+    record(T.SHA1, "a" * 40),
+    record(T.SHA256, "b" * 64),
+    record(T.SHA512, "c" * 128),
+    record(T.SSDEEP, "3:AXGBicFlgVNhBGcL6wCrFQEv:AXGHsNhxLsr2C"),
+    record(T.FILENAME, "it's évil.exe"),
+    record(T.REGISTRY_KEY, "HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Run"),
 ]
 #: Valid STIX that iocflow's importer does not read (it reads one value per '=' test of a few properties).
 NOT_READ_BACK = [
-    record("file_path", "C:\\Users\\O'Neil\\AppData\\evil.exe"),
-    record("user_agent", 'Mozilla/5.0 ("quoted") \\ it\'s'),
-    record("socket_address", "[2001:db8::1]:443"),
-    record("socket_address", "203.0.113.5:8443"),
-    record("socket_address", "evil.example.com:8080"),
-    record("imphash", "f" * 32),
-    record("registry_key", "HKLM\\Software\\O'Brien"),
+    record(T.FILE_PATH, "C:\\Users\\O'Neil\\AppData\\evil.exe"),
+    record(T.USER_AGENT, 'Mozilla/5.0 ("quoted") \\ it\'s'),
+    record(T.SOCKET_ADDRESS, "[2001:db8::1]:443"),
+    record(T.SOCKET_ADDRESS, "203.0.113.5:8443"),
+    record(T.SOCKET_ADDRESS, "evil.example.com:8080"),
+    record(T.IMPHASH, "f" * 32),
+    record(T.REGISTRY_KEY, "HKLM\\Software\\O'Brien"),
 ]
 NOT_PATTERNS = [
-    record("cve", "CVE-2024-3400", severity="critical"),
-    record("mitre_attack", "T1566"),
-    record("tlp", "TLP:AMBER"),
-    record("bitcoin", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"),
-    record("phone", "+1 202 555 0143"),
+    record(T.CVE, "CVE-2024-3400", severity=Severity.CRITICAL),
+    record(T.MITRE_ATTACK, "T1566"),
+    record(T.TLP, "TLP:AMBER"),
+    record(T.BITCOIN, "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"),
+    record(T.PHONE, "+1 202 555 0143"),
 ]
 ALL = READABLE + NOT_READ_BACK + NOT_PATTERNS
 
@@ -140,34 +142,39 @@ def test_every_pattern_is_valid_stix_21() -> None:
 
 
 @pytest.mark.parametrize(("kind", "value", "expected"), [
-    ("ipv4", "203.0.113.5", "[ipv4-addr:value = '203.0.113.5']"),
-    ("ipv4_cidr", "10.0.0.0/8", "[ipv4-addr:value = '10.0.0.0/8']"),
-    ("ipv6", "2001:db8::1", "[ipv6-addr:value = '2001:db8::1']"),
-    ("ipv6_cidr", "2001:db8::/32", "[ipv6-addr:value = '2001:db8::/32']"),
-    ("domain", "evil.example.com", "[domain-name:value = 'evil.example.com']"),
-    ("url", "https://evil.example.com/a", "[url:value = 'https://evil.example.com/a']"),
-    ("email", "bad@example.com", "[email-addr:value = 'bad@example.com']"),
-    ("md5", "d" * 32, f"[file:hashes.MD5 = '{'d' * 32}']"),
-    ("sha1", "d" * 40, f"[file:hashes.'SHA-1' = '{'d' * 40}']"),
-    ("sha256", "d" * 64, f"[file:hashes.'SHA-256' = '{'d' * 64}']"),
-    ("sha512", "d" * 128, f"[file:hashes.'SHA-512' = '{'d' * 128}']"),
-    ("ssdeep", "3:abc:def", "[file:hashes.SSDEEP = '3:abc:def']"),
-    ("filename", "evil.exe", "[file:name = 'evil.exe']"),
-    ("mac", "00:11:22:AA:BB:CC", "[mac-addr:value = '00:11:22:aa:bb:cc']"),
-    ("asn", "ASN64496", "[autonomous-system:number = 64496]"),
-    ("registry_key", "HKLM\\Software\\Run", "[windows-registry-key:key = 'HKEY_LOCAL_MACHINE\\\\Software\\\\Run']"),
-    ("file_path", "/tmp/x y/evil", "[file:parent_directory_ref.path = '/tmp/x y' AND file:name = 'evil']"),
-    ("socket_address", "203.0.113.5:8443",
+    (T.IPV4, "203.0.113.5", "[ipv4-addr:value = '203.0.113.5']"),
+    (T.IPV4_CIDR, "10.0.0.0/8", "[ipv4-addr:value = '10.0.0.0/8']"),
+    (T.IPV6, "2001:db8::1", "[ipv6-addr:value = '2001:db8::1']"),
+    (T.IPV6_CIDR, "2001:db8::/32", "[ipv6-addr:value = '2001:db8::/32']"),
+    (T.DOMAIN, "evil.example.com", "[domain-name:value = 'evil.example.com']"),
+    (T.URL, "https://evil.example.com/a", "[url:value = 'https://evil.example.com/a']"),
+    (T.EMAIL, "bad@example.com", "[email-addr:value = 'bad@example.com']"),
+    (T.MD5, "d" * 32, f"[file:hashes.MD5 = '{'d' * 32}']"),
+    (T.SHA1, "d" * 40, f"[file:hashes.'SHA-1' = '{'d' * 40}']"),
+    (T.SHA256, "d" * 64, f"[file:hashes.'SHA-256' = '{'d' * 64}']"),
+    (T.SHA512, "d" * 128, f"[file:hashes.'SHA-512' = '{'d' * 128}']"),
+    (T.SSDEEP, "3:abc:def", "[file:hashes.SSDEEP = '3:abc:def']"),
+    (T.FILENAME, "evil.exe", "[file:name = 'evil.exe']"),
+    (T.MAC, "00:11:22:AA:BB:CC", "[mac-addr:value = '00:11:22:aa:bb:cc']"),
+    (T.ASN, "ASN64496", "[autonomous-system:number = 64496]"),
+    (T.REGISTRY_KEY, "HKLM\\Software\\Run", "[windows-registry-key:key = 'HKEY_LOCAL_MACHINE\\\\Software\\\\Run']"),
+    (T.FILE_PATH, "/tmp/x y/evil", "[file:parent_directory_ref.path = '/tmp/x y' AND file:name = 'evil']"),
+    (T.SOCKET_ADDRESS, "203.0.113.5:8443",
      "[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = '203.0.113.5'"
      " AND network-traffic:dst_port = 8443]"),
-    ("socket_address", "evil.example.com:8080",
+    (T.SOCKET_ADDRESS, "evil.example.com:8080",
      "[network-traffic:dst_ref.type = 'domain-name' AND network-traffic:dst_ref.value = 'evil.example.com'"
      " AND network-traffic:dst_port = 8080]"),
-    ("cve", "CVE-2024-3400", None),
-    ("phone", "+12025550143", None),
+    (T.CVE, "CVE-2024-3400", None),
+    (T.PHONE, "+12025550143", None),
 ], ids=lambda v: v if isinstance(v, str) and len(v) < 20 else None)
-def test_pattern_per_type(kind: str, value: str, expected: str | None) -> None:
+def test_pattern_per_type(kind: IndicatorType, value: str, expected: str | None) -> None:
     assert stix.pattern_string(kind, value) == expected
+
+
+def test_every_type_has_a_pattern_or_is_listed_as_having_none() -> None:
+    assert set(stix._PATTERNS) | stix.NO_PATTERN == set(IndicatorType)
+    assert not set(stix._PATTERNS) & stix.NO_PATTERN
 
 
 def _unescape(token: str) -> str:
@@ -198,11 +205,11 @@ NASTY = [
 
 @pytest.mark.parametrize("value", NASTY)
 @pytest.mark.parametrize(("kind", "path"), [
-    ("filename", "name"), ("url", "value"), ("user_agent", "extensions"), ("registry_key", "key"),
+    (T.FILENAME, "name"), (T.URL, "value"), (T.USER_AGENT, "extensions"), (T.REGISTRY_KEY, "key"),
 ])
-def test_escaping_keeps_one_literal_that_reads_back_unchanged(kind: str, path: str, value: str) -> None:
+def test_escaping_keeps_one_literal_that_reads_back_unchanged(kind: IndicatorType, path: str, value: str) -> None:
     """The grammar (stix2-patterns) sees exactly one comparison, whose literal unescapes to the value."""
-    if kind == "registry_key":
+    if kind is T.REGISTRY_KEY:
         value = "HKEY_USERS\\" + value
     pattern = stix.pattern_string(kind, value)
     assert pattern is not None
@@ -218,7 +225,7 @@ def test_escaping_keeps_one_literal_that_reads_back_unchanged(kind: str, path: s
 
 @pytest.mark.parametrize("value", ["it's evil.exe", "a'b''c.dll", "évil ☠.exe"])
 def test_nasty_file_names_round_trip_through_the_importer(value: str) -> None:
-    parsed = parse(stix.dumps([record("filename", value)], now=NOW))
+    parsed = parse(stix.dumps([record(T.FILENAME, value)], now=NOW))
     assert parsed.errors == []
     assert [(o.type.value, o.value) for o in parsed.observations] == [("filename", value)]
 
@@ -227,7 +234,7 @@ def test_nasty_file_names_round_trip_through_the_importer(value: str) -> None:
 
 
 def test_indicator_properties() -> None:
-    item = record("ipv4", "203.0.113.5", comment="C2 of the loader")
+    item = record(T.IPV4, "203.0.113.5", comment="C2 of the loader")
     (indicator,) = objects_of(stix.bundle([item], now=NOW), "indicator")
     assert indicator["id"] == f"indicator--{item.id}"
     assert indicator["created"] == indicator["valid_from"] == "2025-03-01T12:00:00.123Z"
@@ -247,21 +254,35 @@ def test_indicator_properties() -> None:
     assert indicator["kill_chain_phases"] == [{"kill_chain_name": "mitre-attack", "phase_name": "execution"}]
 
 
-@pytest.mark.parametrize(("confidence", "score"), [("high", 85), ("medium", 50), ("low", 15)])
-def test_confidence_scale(confidence: str, score: int) -> None:
-    (indicator,) = objects_of(stix.bundle([record("domain", "a.example.com", confidence=confidence)], now=NOW),
+@pytest.mark.parametrize(("confidence", "score"), [
+    (Confidence.HIGH, 85), (Confidence.MEDIUM, 50), (Confidence.LOW, 15),
+])
+def test_confidence_scale(confidence: Confidence, score: int) -> None:
+    (indicator,) = objects_of(stix.bundle([record(T.DOMAIN, "a.example.com", confidence=confidence)], now=NOW),
                               "indicator")
     assert indicator["confidence"] == score
 
 
+def test_rating_tables_cover_every_member() -> None:
+    assert set(stix.CONFIDENCE) == set(Confidence)
+    assert set(stix._REPUTATION_TYPES) == set(Reputation)
+
+
+@pytest.mark.parametrize(("source", "reporter"), [(FEED, "feodo"), (None, "iocflow")])
+def test_description_without_comment_or_context_names_the_type_by_value(source: SourceRef | None,
+                                                                        reporter: str) -> None:
+    (indicator,) = objects_of(stix.bundle([record(T.IPV4_CIDR, "10.0.0.0/8", source=source)], now=NOW), "indicator")
+    assert indicator["description"] == f"ipv4_cidr indicator reported by {reporter}"
+
+
 @pytest.mark.parametrize(("reputation", "tags", "expected"), [
-    ("bad", (), ["malicious-activity"]),
-    ("suspicious", ("anonymization",), ["anomalous-activity", "anonymization"]),
-    ("good", (), ["benign"]),
-    ("unknown", ("compromised",), ["unknown", "compromised"]),
+    (Reputation.BAD, (), ["malicious-activity"]),
+    (Reputation.SUSPICIOUS, ("anonymization",), ["anomalous-activity", "anonymization"]),
+    (Reputation.GOOD, (), ["benign"]),
+    (Reputation.UNKNOWN, ("compromised",), ["unknown", "compromised"]),
 ])
-def test_indicator_types(reputation: str, tags: tuple[str, ...], expected: list[str]) -> None:
-    item = record("domain", "a.example.com", reputation=reputation, tags=tags)
+def test_indicator_types(reputation: Reputation, tags: tuple[str, ...], expected: list[str]) -> None:
+    item = record(T.DOMAIN, "a.example.com", reputation=reputation, tags=tags)
     (indicator,) = objects_of(stix.bundle([item], now=NOW), "indicator")
     assert indicator["indicator_types"] == expected
     assert indicator.get("labels", []) == list(tags)
@@ -269,28 +290,28 @@ def test_indicator_types(reputation: str, tags: tuple[str, ...], expected: list[
 
 @pytest.mark.parametrize("expires", [T0, T0 - timedelta(days=3)])
 def test_expiry_at_or_before_first_seen_gives_the_smallest_valid_window(expires: datetime) -> None:
-    item = record("domain", "a.example.com", expires_at=expires)
+    item = record(T.DOMAIN, "a.example.com", expires_at=expires)
     (indicator,) = objects_of(stix.bundle([item], now=NOW), "indicator")
     assert indicator["valid_until"] == "2025-03-01T12:00:01.123Z"
     stix2.parse(indicator, allow_custom=False)  # valid_until > valid_from holds
 
 
 def test_no_expiry_no_valid_until_and_last_seen_before_first_seen() -> None:
-    item = record("domain", "a.example.com", expires_at=None, last_seen=T0 - timedelta(days=1))
+    item = record(T.DOMAIN, "a.example.com", expires_at=None, last_seen=T0 - timedelta(days=1))
     (indicator,) = objects_of(stix.bundle([item], now=NOW), "indicator")
     assert "valid_until" not in indicator
     assert indicator["modified"] == indicator["created"]
 
 
 def test_naive_times_are_read_as_utc() -> None:
-    naive = record("domain", "a.example.com", first_seen=datetime(2025, 1, 1), last_seen=datetime(2025, 1, 2),
+    naive = record(T.DOMAIN, "a.example.com", first_seen=datetime(2025, 1, 1), last_seen=datetime(2025, 1, 2),
                    expires_at=None)
     (indicator,) = objects_of(stix.bundle([naive], now=NOW), "indicator")
     assert indicator["valid_from"] == "2025-01-01T00:00:00.000Z"
 
 
 def test_attack_references_for_other_matrices_mitigations_and_unknown_ids() -> None:
-    item = record("domain", "a.example.com", techniques=("T1404", "T0800", "M1013", "T9999", "TA0002", "t1404"))
+    item = record(T.DOMAIN, "a.example.com", techniques=("T1404", "T0800", "M1013", "T9999", "TA0002", "t1404"))
     (indicator,) = objects_of(stix.bundle([item], now=NOW), "indicator")
     refs = {ref["external_id"]: ref for ref in indicator["external_references"]}
     assert refs["T1404"]["source_name"] == "mitre-mobile-attack"
@@ -308,7 +329,7 @@ def test_cve_is_a_vulnerability_and_other_types_are_counted_as_skipped() -> None
     assert vulnerability["name"] == "CVE-2024-3400"
     assert vulnerability["external_references"][0] == {
         "source_name": "cve", "external_id": "CVE-2024-3400", "url": "https://www.cve.org/CVERecord?id=CVE-2024-3400"}
-    assert result.skipped == {"mitre_attack": 1, "tlp": 1, "bitcoin": 1, "phone": 1}
+    assert result.skipped == {T.MITRE_ATTACK: 1, T.TLP: 1, T.BITCOIN: 1, T.PHONE: 1}
     assert objects_of(result.bundle, "indicator") == []
 
 
@@ -328,7 +349,7 @@ def test_one_report_per_article_referencing_its_objects() -> None:
     objects = by_id(bundle)
     main = next(r for r in reports if r["name"] == ARTICLE.article_title)
     other = next(r for r in reports if r["name"] == OTHER_ARTICLE.article_url)
-    assert other["object_refs"] == [f"indicator--{indicator_id('domain', 'пример.рф')}"]
+    assert other["object_refs"] == [f"indicator--{indicator_id(T.DOMAIN, 'пример.рф')}"]
     expected = {f"indicator--{i.id}" for i in READABLE + NOT_READ_BACK if i.source is ARTICLE}
     expected.add(f"vulnerability--{NOT_PATTERNS[0].id}")
     assert set(main["object_refs"]) == expected
@@ -345,7 +366,7 @@ def test_empty_export_is_a_valid_bundle() -> None:
 
 
 def test_duplicate_records_give_one_indicator() -> None:
-    item = record("domain", "a.example.com")
+    item = record(T.DOMAIN, "a.example.com")
     assert len(objects_of(stix.bundle([item, item], now=NOW), "indicator")) == 1
 
 
@@ -359,8 +380,8 @@ def test_same_records_same_bytes_whenever_exported() -> None:
 
 
 def test_a_changed_record_keeps_its_id_and_moves_modified() -> None:
-    item = record("domain", "a.example.com")
-    later = record("domain", "a.example.com", last_seen=T0 + timedelta(days=9))
+    item = record(T.DOMAIN, "a.example.com")
+    later = record(T.DOMAIN, "a.example.com", last_seen=T0 + timedelta(days=9))
     (before,) = objects_of(stix.bundle([item], now=NOW), "indicator")
     (after,) = objects_of(stix.bundle([later], now=NOW), "indicator")
     assert before["id"] == after["id"] and after["modified"] > before["modified"]
@@ -373,16 +394,16 @@ def test_a_changed_record_keeps_its_id_and_moves_modified() -> None:
 def test_round_trip_through_the_importer_keeps_every_value_and_type() -> None:
     parsed = parse(stix.dumps(READABLE, now=NOW))
     assert parsed.errors == []
-    assert [(o.type.value, o.value) for o in parsed.observations] == [(i.type, i.value) for i in READABLE]
+    assert [(o.type, o.value) for o in parsed.observations] == [(i.type, i.value) for i in READABLE]
     for item, obs in zip(READABLE, parsed.observations, strict=True):
-        assert obs.confidence.value == item.confidence
+        assert obs.confidence == item.confidence
         assert obs.first_seen == item.first_seen.replace(microsecond=123000)
         assert obs.expiry == item.expires_at.replace(microsecond=123000)
         assert set(item.tags) <= set(obs.tags)
         assert set(item.techniques) <= set(obs.techniques)
         assert obs.reporter == "iocflow"
         assert obs.ref == f"indicator--{item.id}"
-    url = next(o for o in parsed.observations if o.type.value == "url")
+    url = next(o for o in parsed.observations if o.type is T.URL)
     assert url.comment == "a comment with 'quotes' and \\ backslash"
 
 

@@ -33,31 +33,40 @@ from datetime import datetime
 from typing import Final
 
 from iocflow import __version__
-from iocflow.export.records import ExportItem
+from iocflow.store.views import IndicatorRecord
+from iocflow.store.vocabulary import Confidence, IndicatorType, Severity
 
-__all__ = ["CONFIDENCE", "SEVERITY", "VALUE_KEYS", "escape_extension", "escape_header", "line", "lines"]
+__all__ = [
+    "CONFIDENCE", "OTHER_VALUE_KEY", "SEVERITY", "VALUE_KEYS", "escape_extension", "escape_header", "line", "lines",
+]
 
 VENDOR: Final = "iocflow"
 PRODUCT: Final = "iocflow"
 
 #: iocflow severity -> CEF severity (0-3 low, 4-6 medium, 7-8 high, 9-10 very high).
-SEVERITY: Final = {"info": 1, "low": 3, "medium": 5, "high": 8, "critical": 10}
+SEVERITY: Final[dict[Severity, int]] = {
+    Severity.INFO: 1, Severity.LOW: 3, Severity.MEDIUM: 5, Severity.HIGH: 8, Severity.CRITICAL: 10,
+}
 
 #: iocflow confidence -> 0-100, the STIX 2.1 "Low/Med/High" scale (Appendix A), so CEF and STIX agree.
-CONFIDENCE: Final = {"low": 15, "medium": 50, "high": 85}
+CONFIDENCE: Final[dict[Confidence, int]] = {Confidence.LOW: 15, Confidence.MEDIUM: 50, Confidence.HIGH: 85}
 
-#: The CEF dictionary key an indicator's value is written to; other types use ``cs2``.
-VALUE_KEYS: Final = {
-    "ipv4": "dst",
-    "ipv6": "c6a3",  # dst is IPv4-only in the standard; c6a3 is the destination IPv6 custom field
-    "domain": "dhost",
-    "url": "request",
-    "md5": "fileHash", "sha1": "fileHash", "sha256": "fileHash", "sha512": "fileHash",
-    "imphash": "fileHash", "ssdeep": "fileHash", "authentihash": "fileHash",
-    "filename": "fname",
-    "file_path": "filePath",
-    "user_agent": "requestClientApplication",
+#: The CEF dictionary key an indicator's value is written to. Deliberately partial: a type the dictionary has
+#: no key for (CVEs, e-mail addresses, ATT&CK IDs, ...) is written to :data:`OTHER_VALUE_KEY`.
+VALUE_KEYS: Final[dict[IndicatorType, str]] = {
+    IndicatorType.IPV4: "dst",
+    IndicatorType.IPV6: "c6a3",  # dst is IPv4-only in the standard; c6a3 is the destination IPv6 custom field
+    IndicatorType.DOMAIN: "dhost",
+    IndicatorType.URL: "request",
+    **{t: "fileHash" for t in (
+        IndicatorType.MD5, IndicatorType.SHA1, IndicatorType.SHA256, IndicatorType.SHA512, IndicatorType.IMPHASH,
+        IndicatorType.SSDEEP, IndicatorType.AUTHENTIHASH)},
+    IndicatorType.FILENAME: "fname",
+    IndicatorType.FILE_PATH: "filePath",
+    IndicatorType.USER_AGENT: "requestClientApplication",
 }
+#: Where the value of every other type goes: a custom string, labelled "Indicator Value".
+OTHER_VALUE_KEY: Final = "cs2"
 
 _LABELS: Final = {"c6a3": "Destination IPv6 Address"}
 
@@ -79,18 +88,18 @@ def _epoch_ms(moment: datetime) -> str:
     return str(int(moment.timestamp() * 1000))
 
 
-def _name(item: ExportItem) -> str:
-    return f"{item.reputation.capitalize()} {item.type} indicator"
+def _name(item: IndicatorRecord) -> str:
+    return f"{item.reputation.value.capitalize()} {item.type.value} indicator"
 
 
-def _fields(item: ExportItem, now: datetime) -> list[tuple[str, str | None]]:
+def _fields(item: IndicatorRecord, now: datetime) -> list[tuple[str, str | None]]:
     """The extension as (key, value) pairs in output order; ``None`` or empty values are dropped later."""
-    value_key = VALUE_KEYS.get(item.type, "cs2")
+    value_key = VALUE_KEYS.get(item.type, OTHER_VALUE_KEY)
     return [
         (value_key, item.value),
-        (f"{value_key}Label", _LABELS.get(value_key) or ("Indicator Value" if value_key == "cs2" else None)),
-        ("cs1Label", "Indicator Type"), ("cs1", item.type),
-        ("cn1Label", "Confidence"), ("cn1", str(CONFIDENCE.get(item.confidence, 0))),
+        (f"{value_key}Label", _LABELS.get(value_key) or ("Indicator Value" if value_key == OTHER_VALUE_KEY else None)),
+        ("cs1Label", "Indicator Type"), ("cs1", item.type.value),
+        ("cn1Label", "Confidence"), ("cn1", str(CONFIDENCE[item.confidence])),
         ("externalId", item.id),
         ("rt", _epoch_ms(now)),
         ("start", _epoch_ms(item.first_seen)),
@@ -100,7 +109,7 @@ def _fields(item: ExportItem, now: datetime) -> list[tuple[str, str | None]]:
         ("cat", item.indicator_class),
         ("cs3Label", "Tags"), ("cs3", ",".join(item.tags)),
         ("cs4Label", "ATT&CK Techniques"), ("cs4", ",".join(item.techniques)),
-        ("cs5Label", "Reputation"), ("cs5", item.reputation),
+        ("cs5Label", "Reputation"), ("cs5", item.reputation.value),
         ("cs6Label", "Source"), ("cs6", item.source.feed_name if item.source else None),
         ("msg", item.comment),
     ]
@@ -115,15 +124,15 @@ def _extension(pairs: list[tuple[str, str | None]]) -> str:
     return " ".join(f"{key}={escape_extension(value)}" for key, value in kept if value)
 
 
-def line(item: ExportItem, *, now: datetime) -> str:
+def line(item: IndicatorRecord, *, now: datetime) -> str:
     """One indicator as one CEF line (no syslog header, no trailing newline)."""
     header = [
-        "CEF:0", VENDOR, PRODUCT, __version__, f"ioc:{item.type}", _name(item), str(SEVERITY.get(item.severity, 0)),
+        "CEF:0", VENDOR, PRODUCT, __version__, f"ioc:{item.type.value}", _name(item), str(SEVERITY[item.severity]),
     ]
     return "|".join([header[0], *(escape_header(h) for h in header[1:])]) + "|" + _extension(_fields(item, now))
 
 
-def lines(items: Iterable[ExportItem], *, now: datetime) -> Iterator[str]:
+def lines(items: Iterable[IndicatorRecord], *, now: datetime) -> Iterator[str]:
     """One CEF line per indicator, in input order; lazy, so a large export streams."""
     for item in items:
         yield line(item, now=now)

@@ -14,9 +14,10 @@ from datetime import datetime
 import orjson
 
 from iocflow.export import cef, misp, openioc, sigma, stix, xdr
-from iocflow.export.records import ExportItem
+from iocflow.store.views import IndicatorRecord
+from iocflow.store.vocabulary import Scope
 
-Render = Callable[[Iterable[ExportItem], datetime], Iterator[bytes]]
+Render = Callable[[Iterable[IndicatorRecord], datetime], Iterator[bytes]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,21 +27,21 @@ class ExportFormat:
     suffix: str
     render: Render
     #: The API scope it needs beyond read:iocs (STIX is the TAXII/STIX scope).
-    scope: str = "read:iocs"
+    scope: Scope = Scope.READ_IOCS
 
 
 def _once(data: bytes | str) -> Iterator[bytes]:
     yield data.encode("utf-8") if isinstance(data, str) else data
 
 
-def _cef(items: Iterable[ExportItem], now: datetime) -> Iterator[bytes]:
+def _cef(items: Iterable[IndicatorRecord], now: datetime) -> Iterator[bytes]:
     for line in cef.lines(items, now=now):  # one line at a time: the format that streams naturally
         yield (line + "\n").encode("utf-8")
 
 
 FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
     ExportFormat("stix", "application/stix+json;version=2.1", ".json",
-                 lambda items, now: _once(stix.dumps(items, now=now)), scope="read:stix"),
+                 lambda items, now: _once(stix.dumps(items, now=now)), scope=Scope.READ_STIX),
     ExportFormat("misp", "application/json", ".json",
                  lambda items, now: _once(orjson.dumps({"response": misp.events_by_source(items, now)}))),
     ExportFormat("cef", "text/plain; charset=utf-8", ".cef", _cef),

@@ -5,7 +5,7 @@ server has no other use for, and the event shape is small and fixed; the
 tests load every event with ``pymisp.MISPEvent`` and read it back with
 iocflow's own MISP importer.
 
-Mapping of an ``ExportItem`` onto an attribute (type, category):
+Mapping of an ``IndicatorRecord`` onto an attribute (type, category):
 
 * ipv4, ipv6 and their CIDRs ``ip-dst``; domain ``domain``; url ``url``;
   asn ``AS`` (``AS64496``); mac ``mac-address``; user_agent ``user-agent``;
@@ -19,8 +19,11 @@ Mapping of an ``ExportItem`` onto an attribute (type, category):
   "External analysis"; bitcoin ``btc``, monero ``xmr``: "Financial fraud";
   xmpp ``jabber-id``: "Social network"; phone ``phone-number``: "Person".
 * mitre_attack records are no attributes: they become event tags (below);
-  tlp records become the event's TLP tag. ethereum, google_adsense and
-  google_analytics have no MISP attribute type and are left out.
+  tlp records become the event's TLP tag (:data:`TAG_TYPES`). ethereum,
+  google_adsense and google_analytics have no MISP attribute type and are
+  left out (:data:`NO_ATTRIBUTE`). Every indicator type is in exactly one of
+  the attribute table, ``TAG_TYPES`` and ``NO_ATTRIBUTE``; one in none is a
+  KeyError, not a silent omission.
 
 ``to_ids`` (MISP: "use this for detection") is true for high and medium
 confidence and false for low, and always false for a ``good`` reputation and
@@ -61,12 +64,15 @@ from typing import Any
 
 import orjson
 
-from iocflow.export.records import ExportItem
 from iocflow.extract import attack
 from iocflow.store.records import NAMESPACE
+from iocflow.store.views import IndicatorRecord
+from iocflow.store.vocabulary import Confidence, IndicatorType, Reputation, Severity
 from iocflow.times import as_utc
 
-__all__ = ["ORG_UUID", "attack_tag", "attribute_type", "dumps", "event", "events_by_source"]
+__all__ = [
+    "NO_ATTRIBUTE", "ORG_UUID", "TAG_TYPES", "attack_tag", "attribute_type", "dumps", "event", "events_by_source",
+]
 
 #: The iocflow organisation, ``Orgc`` of every event.
 ORG_UUID = str(uuidlib.uuid5(NAMESPACE, "misp-org:iocflow"))
@@ -81,33 +87,44 @@ class _Mapping:
 
 
 _NETWORK, _PAYLOAD = "Network activity", "Payload delivery"
-_TYPES: dict[str, _Mapping] = {
-    **{t: _Mapping("ip-dst", _NETWORK) for t in ("ipv4", "ipv6", "ipv4_cidr", "ipv6_cidr")},
-    "domain": _Mapping("domain", _NETWORK),
-    "url": _Mapping("url", _NETWORK),
-    "asn": _Mapping("AS", _NETWORK),
-    "mac": _Mapping("mac-address", _NETWORK),
-    "user_agent": _Mapping("user-agent", _NETWORK),
-    "ja3": _Mapping("ja3-fingerprint-md5", _NETWORK),
-    "jarm": _Mapping("jarm-fingerprint", _NETWORK),
-    "socket_address": _Mapping("ip-dst|port", _NETWORK),
-    **{t: _Mapping(t, _PAYLOAD) for t in ("md5", "sha1", "sha256", "sha512", "ssdeep", "imphash", "authentihash")},
-    "filename": _Mapping("filename", _PAYLOAD),
-    "email": _Mapping("email-src", _PAYLOAD),
-    "file_path": _Mapping("filename", "Artifacts dropped"),
-    "registry_key": _Mapping("regkey", "Persistence mechanism"),
-    "cve": _Mapping("vulnerability", "External analysis"),
-    "bitcoin": _Mapping("btc", "Financial fraud"),
-    "monero": _Mapping("xmr", "Financial fraud"),
-    "xmpp": _Mapping("jabber-id", "Social network"),
-    "phone": _Mapping("phone-number", "Person"),
+_TYPES: dict[IndicatorType, _Mapping] = {
+    **{t: _Mapping("ip-dst", _NETWORK) for t in (
+        IndicatorType.IPV4, IndicatorType.IPV6, IndicatorType.IPV4_CIDR, IndicatorType.IPV6_CIDR)},
+    IndicatorType.DOMAIN: _Mapping("domain", _NETWORK),
+    IndicatorType.URL: _Mapping("url", _NETWORK),
+    IndicatorType.ASN: _Mapping("AS", _NETWORK),
+    IndicatorType.MAC: _Mapping("mac-address", _NETWORK),
+    IndicatorType.USER_AGENT: _Mapping("user-agent", _NETWORK),
+    IndicatorType.JA3: _Mapping("ja3-fingerprint-md5", _NETWORK),
+    IndicatorType.JARM: _Mapping("jarm-fingerprint", _NETWORK),
+    IndicatorType.SOCKET_ADDRESS: _Mapping("ip-dst|port", _NETWORK),
+    **{t: _Mapping(t.value, _PAYLOAD) for t in (  # MISP names these hash types as iocflow does
+        IndicatorType.MD5, IndicatorType.SHA1, IndicatorType.SHA256, IndicatorType.SHA512, IndicatorType.SSDEEP,
+        IndicatorType.IMPHASH, IndicatorType.AUTHENTIHASH)},
+    IndicatorType.FILENAME: _Mapping("filename", _PAYLOAD),
+    IndicatorType.EMAIL: _Mapping("email-src", _PAYLOAD),
+    IndicatorType.FILE_PATH: _Mapping("filename", "Artifacts dropped"),
+    IndicatorType.REGISTRY_KEY: _Mapping("regkey", "Persistence mechanism"),
+    IndicatorType.CVE: _Mapping("vulnerability", "External analysis"),
+    IndicatorType.BITCOIN: _Mapping("btc", "Financial fraud"),
+    IndicatorType.MONERO: _Mapping("xmr", "Financial fraud"),
+    IndicatorType.XMPP: _Mapping("jabber-id", "Social network"),
+    IndicatorType.PHONE: _Mapping("phone-number", "Person"),
 }
+#: Types that become tags of their event, not attributes: ATT&CK galaxy tags and the event's TLP.
+TAG_TYPES: frozenset[IndicatorType] = frozenset({IndicatorType.MITRE_ATTACK, IndicatorType.TLP})
+#: Types MISP has no attribute type for: left out.
+NO_ATTRIBUTE: frozenset[IndicatorType] = frozenset({
+    IndicatorType.ETHEREUM, IndicatorType.GOOGLE_ADSENSE, IndicatorType.GOOGLE_ANALYTICS,
+})
 #: A socket address whose host is a name, not an address.
 _SOCKET_HOST = _Mapping("hostname|port", _NETWORK)
 #: MISP types whose sane default is never to feed an IDS: context, not a detectable artefact.
 _NEVER_IDS = frozenset({"vulnerability", "AS", "jabber-id", "phone-number"})
-_IDS_CONFIDENCE = frozenset({"high", "medium"})
-_THREAT_LEVELS: dict[str, str] = {"critical": "1", "high": "1", "medium": "2", "low": "3", "info": "4"}
+_IDS_CONFIDENCE = frozenset({Confidence.HIGH, Confidence.MEDIUM})
+_THREAT_LEVELS: dict[Severity, str] = {
+    Severity.CRITICAL: "1", Severity.HIGH: "1", Severity.MEDIUM: "2", Severity.LOW: "3", Severity.INFO: "4",
+}
 #: TLP tags, least to most restrictive, and the distribution each allows.
 _TLP_ORDER = ("tlp:clear", "tlp:white", "tlp:green", "tlp:amber", "tlp:amber+strict", "tlp:red")
 _DISTRIBUTION: dict[str | None, str] = {
@@ -117,11 +134,11 @@ _DISTRIBUTION: dict[str | None, str] = {
 _INHERIT = "5"  # an attribute's distribution: as its event's
 
 
-def _mapping(item: ExportItem) -> _Mapping | None:
-    """The item's MISP type and category; a socket's depends on its host."""
-    if item.type == "socket_address" and not _is_ip(item.value.rpartition(":")[0].strip("[]")):
+def _mapping(item: IndicatorRecord) -> _Mapping | None:
+    """The item's MISP type and category (None for :data:`NO_ATTRIBUTE`); a socket's depends on its host."""
+    if item.type is IndicatorType.SOCKET_ADDRESS and not _is_ip(item.value.rpartition(":")[0].strip("[]")):
         return _SOCKET_HOST
-    return _TYPES.get(item.type)
+    return None if item.type in NO_ATTRIBUTE else _TYPES[item.type]
 
 
 def _is_ip(text: str) -> bool:
@@ -132,21 +149,22 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-def attribute_type(indicator_type: str) -> str | None:
-    """The MISP attribute type an iocflow type is exported as, or None when it is none."""
-    mapping = _TYPES.get(indicator_type)
-    return mapping.type if mapping else None
+def attribute_type(indicator_type: IndicatorType) -> str | None:
+    """The MISP attribute type an iocflow type is exported as; None for :data:`TAG_TYPES` and :data:`NO_ATTRIBUTE`."""
+    if indicator_type in TAG_TYPES or indicator_type in NO_ATTRIBUTE:
+        return None
+    return _TYPES[indicator_type].type
 
 
 # -- values and tags --------------------------------------------------------------------------
 
 
-def _value(item: ExportItem) -> str:
+def _value(item: IndicatorRecord) -> str:
     """MISP's spelling: ``AS64496`` for an AS, ``ip|port`` for a socket address."""
-    if item.type == "asn":
+    if item.type is IndicatorType.ASN:
         digits = item.value.upper().removeprefix("ASN").removeprefix("AS")
         return f"AS{digits}"
-    if item.type == "socket_address":
+    if item.type is IndicatorType.SOCKET_ADDRESS:
         host, _, port = item.value.rpartition(":")
         return f"{host.strip('[]')}|{port}"
     return item.value
@@ -184,11 +202,11 @@ def _epoch(moment: datetime) -> str:
     return str(int(as_utc(moment).timestamp()))
 
 
-def _to_ids(item: ExportItem, misp_type: str) -> bool:
-    return item.confidence in _IDS_CONFIDENCE and item.reputation != "good" and misp_type not in _NEVER_IDS
+def _to_ids(item: IndicatorRecord, misp_type: str) -> bool:
+    return item.confidence in _IDS_CONFIDENCE and item.reputation is not Reputation.GOOD and misp_type not in _NEVER_IDS
 
 
-def _attribute(item: ExportItem, mapping: _Mapping, event_uuid: str) -> dict[str, Any]:
+def _attribute(item: IndicatorRecord, mapping: _Mapping, event_uuid: str) -> dict[str, Any]:
     first, last = as_utc(item.first_seen), as_utc(item.last_seen)
     comment = item.comment or (item.source.context if item.source else None) or ""
     return {
@@ -224,7 +242,7 @@ def _event_uuid(info: str) -> str:
     return str(uuidlib.uuid5(NAMESPACE, f"misp-event:{info}"))
 
 
-def event(items: Iterable[ExportItem], *, info: str, now: datetime, uuid: str | None = None) -> dict[str, Any]:
+def event(items: Iterable[IndicatorRecord], *, info: str, now: datetime, uuid: str | None = None) -> dict[str, Any]:
     """One MISP event holding ``items``; ``uuid`` defaults to a UUIDv5 of ``info``, so re-exports update."""
     event_uuid = str(uuidlib.UUID(uuid)) if uuid else _event_uuid(info)
     records = list(items)
@@ -233,9 +251,9 @@ def event(items: Iterable[ExportItem], *, info: str, now: datetime, uuid: str | 
     event_tags: list[str] = []
     links: dict[str, None] = {}
     for item in records:
-        if item.type == "mitre_attack":
+        if item.type is IndicatorType.MITRE_ATTACK:
             event_tags.append(attack_tag(item.value))
-        elif item.type == "tlp":
+        elif item.type is IndicatorType.TLP:
             event_tags.append(item.value.lower())
         elif (mapping := _mapping(item)) is not None and item.id not in seen:
             seen.add(item.id)
@@ -248,12 +266,12 @@ def event(items: Iterable[ExportItem], *, info: str, now: datetime, uuid: str | 
     return {"Event": _event_body(records, info, now, event_uuid, tlp, event_tags, attributes)}
 
 
-def _event_body(records: list[ExportItem], info: str, now: datetime, event_uuid: str, tlp: str | None,
+def _event_body(records: list[IndicatorRecord], info: str, now: datetime, event_uuid: str, tlp: str | None,
                 tags: list[str], attributes: list[dict[str, Any]]) -> dict[str, Any]:
     firsts = [as_utc(r.first_seen) for r in records]
     lasts = [as_utc(r.last_seen) for r in records]
-    severities = [r.severity for r in records if r.type not in ("mitre_attack", "tlp")] or ["info"]
-    worst = min((_THREAT_LEVELS.get(s, "4") for s in severities), default="4")
+    severities = [r.severity for r in records if r.type not in TAG_TYPES] or [Severity.INFO]
+    worst = min(_THREAT_LEVELS[s] for s in severities)
     return {
         "uuid": event_uuid,
         "info": info,
@@ -270,7 +288,7 @@ def _event_body(records: list[ExportItem], info: str, now: datetime, event_uuid:
     }
 
 
-def _source_key(item: ExportItem) -> tuple[str, str]:
+def _source_key(item: IndicatorRecord) -> tuple[str, str]:
     """(event uuid seed, info) of the event a record goes to: its article, else its feed."""
     source = item.source
     if source is None:
@@ -281,13 +299,13 @@ def _source_key(item: ExportItem) -> tuple[str, str]:
     return f"feed:{source.feed_name}", f"iocflow: feed {source.feed_name}"
 
 
-def events_by_source(items: Iterable[ExportItem], now: datetime) -> list[dict[str, Any]]:
+def events_by_source(items: Iterable[IndicatorRecord], now: datetime) -> list[dict[str, Any]]:
     """One event per source article (or per feed, for records with no article), in order of first record.
 
     The event uuid is a UUIDv5 of the article id (or feed name), not of the
     title, so a retitled article still updates its event.
     """
-    groups: dict[str, tuple[str, list[ExportItem]]] = {}
+    groups: dict[str, tuple[str, list[IndicatorRecord]]] = {}
     for item in items:
         seed, info = _source_key(item)
         groups.setdefault(seed, (info, []))[1].append(item)

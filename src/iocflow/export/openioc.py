@@ -35,8 +35,9 @@ Escaping is ElementTree's. Two things it does not cover are handled here:
   left out rather than exported altered (an altered indicator matches something else).
   In descriptive text (name, comment) such characters become U+FFFD.
 
-Indicators of types with no term, and unrepresentable ones, are counted in the
-document's ``description``.
+Indicators of types with no term (:data:`NO_TERM`), and unrepresentable ones, are
+counted in the document's ``description``. Every indicator type is either in
+:data:`TERMS` or in :data:`NO_TERM`; one in neither is a KeyError, not a silent omission.
 """
 
 from __future__ import annotations
@@ -48,10 +49,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
-from iocflow.export.records import ExportItem
 from iocflow.store.records import uuid5
+from iocflow.store.views import IndicatorRecord
+from iocflow.store.vocabulary import IndicatorType
 
-__all__ = ["NAMESPACE", "TERMS", "Term", "document", "xml_safe"]
+__all__ = ["NAMESPACE", "NO_TERM", "TERMS", "Term", "document", "xml_safe"]
 
 NAMESPACE: Final = "http://openioc.org/schemas/OpenIOC_1.1"
 AUTHOR: Final = "iocflow"
@@ -71,20 +73,29 @@ class Term:
         return "mir" if self.document.endswith("Item") else self.document.lower()
 
 
-TERMS: Final = {
-    "ipv4": Term("PortItem", "PortItem/remoteIP", "IP"),
-    "ipv6": Term("PortItem", "PortItem/remoteIP", "IP"),
-    "domain": Term("Network", "Network/DNS"),
-    "url": Term("Network", "Network/URI"),
-    "user_agent": Term("Network", "Network/UserAgent"),
-    "email": Term("Email", "Email/From"),
-    "md5": Term("FileItem", "FileItem/Md5sum", "md5"),
-    "sha1": Term("FileItem", "FileItem/Sha1sum", "sha1"),
-    "sha256": Term("FileItem", "FileItem/Sha256sum", "sha256"),
-    "filename": Term("FileItem", "FileItem/FileName"),
-    "file_path": Term("FileItem", "FileItem/FullPath"),
-    "registry_key": Term("RegistryItem", "RegistryItem/KeyPath"),
+TERMS: Final[dict[IndicatorType, Term]] = {
+    IndicatorType.IPV4: Term("PortItem", "PortItem/remoteIP", "IP"),
+    IndicatorType.IPV6: Term("PortItem", "PortItem/remoteIP", "IP"),
+    IndicatorType.DOMAIN: Term("Network", "Network/DNS"),
+    IndicatorType.URL: Term("Network", "Network/URI"),
+    IndicatorType.USER_AGENT: Term("Network", "Network/UserAgent"),
+    IndicatorType.EMAIL: Term("Email", "Email/From"),
+    IndicatorType.MD5: Term("FileItem", "FileItem/Md5sum", "md5"),
+    IndicatorType.SHA1: Term("FileItem", "FileItem/Sha1sum", "sha1"),
+    IndicatorType.SHA256: Term("FileItem", "FileItem/Sha256sum", "sha256"),
+    IndicatorType.FILENAME: Term("FileItem", "FileItem/FileName"),
+    IndicatorType.FILE_PATH: Term("FileItem", "FileItem/FullPath"),
+    IndicatorType.REGISTRY_KEY: Term("RegistryItem", "RegistryItem/KeyPath"),
 }
+
+#: Types the OpenIOC 1.1 term list has no search term for: left out of the document and counted.
+NO_TERM: Final[frozenset[IndicatorType]] = frozenset({
+    IndicatorType.IPV4_CIDR, IndicatorType.IPV6_CIDR, IndicatorType.SOCKET_ADDRESS, IndicatorType.XMPP,
+    IndicatorType.MAC, IndicatorType.ASN, IndicatorType.SHA512, IndicatorType.SSDEEP, IndicatorType.IMPHASH,
+    IndicatorType.AUTHENTIHASH, IndicatorType.JA3, IndicatorType.JARM, IndicatorType.CVE, IndicatorType.TLP,
+    IndicatorType.BITCOIN, IndicatorType.MONERO, IndicatorType.ETHEREUM, IndicatorType.GOOGLE_ADSENSE,
+    IndicatorType.GOOGLE_ANALYTICS, IndicatorType.PHONE, IndicatorType.MITRE_ATTACK,
+})
 
 
 def _xml_char(ch: str) -> bool:
@@ -116,15 +127,15 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrib: str) -
     return element
 
 
-def _item(indicator: ET.Element, item: ExportItem, term: Term) -> None:
+def _item(indicator: ET.Element, item: IndicatorRecord, term: Term) -> None:
     node = _sub(indicator, "IndicatorItem", id=item.id, condition="is", **{"preserve-case": "false", "negate": "false"})
     _sub(node, "Context", document=term.document, search=term.search, type=term.context_type)
     _sub(node, "Content", item.value, type=term.content_type)
 
 
-def _params(parameters: ET.Element, item: ExportItem) -> None:
+def _params(parameters: ET.Element, item: IndicatorRecord) -> None:
     """Ratings and comment as ``param``s pointing at the item (OpenIOC 1.1 ``parameters``)."""
-    values = {"confidence": item.confidence, "severity": item.severity, "comment": item.comment}
+    values = {"confidence": item.confidence.value, "severity": item.severity.value, "comment": item.comment}
     for name, value in values.items():
         if value:
             param_id = uuid5(f"openioc-param:{item.id}:{name}")
@@ -132,33 +143,32 @@ def _params(parameters: ET.Element, item: ExportItem) -> None:
             _sub(param, "value", _clean(value), type="string")
 
 
-def _description(count: int, no_term: Counter[str], unsafe: int) -> str:
+def _description(count: int, no_term: Counter[IndicatorType], unsafe: int) -> str:
     parts = [f"{count} indicators exported by iocflow."]
     if no_term:
-        listed = ", ".join(f"{kind} ({n})" for kind, n in sorted(no_term.items()))
+        listed = ", ".join(f"{kind.value} ({n})" for kind, n in sorted(no_term.items()))
         parts.append(f"Left out, no OpenIOC 1.1 term: {listed}.")
     if unsafe:
         parts.append(f"Left out, value not representable in XML 1.0: {unsafe}.")
     return " ".join(parts)
 
 
-def _select(items: Iterable[ExportItem]) -> tuple[list[tuple[ExportItem, Term]], Counter[str], int]:
+def _select(items: Iterable[IndicatorRecord]) -> tuple[list[tuple[IndicatorRecord, Term]], Counter[IndicatorType], int]:
     """The exportable items with their term, the count left out per type, and the unrepresentable count."""
-    kept: list[tuple[ExportItem, Term]] = []
-    no_term: Counter[str] = Counter()
+    kept: list[tuple[IndicatorRecord, Term]] = []
+    no_term: Counter[IndicatorType] = Counter()
     unsafe = 0
     for item in items:
-        term = TERMS.get(item.type)
-        if term is None:
+        if item.type in NO_TERM:
             no_term[item.type] += 1
         elif not xml_safe(item.value):
             unsafe += 1
         else:
-            kept.append((item, term))
+            kept.append((item, TERMS[item.type]))
     return kept, no_term, unsafe
 
 
-def _root(name: str, kept: list[tuple[ExportItem, Term]], now: datetime) -> tuple[ET.Element, str]:
+def _root(name: str, kept: list[tuple[IndicatorRecord, Term]], now: datetime) -> tuple[ET.Element, str]:
     ids = ",".join(item.id for item, _ in kept)
     stamp = _timestamp(now)
     # The namespace is declared as a plain default ``xmlns`` on the root and the tree is built
@@ -169,7 +179,7 @@ def _root(name: str, kept: list[tuple[ExportItem, Term]], now: datetime) -> tupl
     return root, uuid5(f"openioc-indicator:{ids}")
 
 
-def document(items: Iterable[ExportItem], *, now: datetime, name: str = "iocflow export") -> bytes:
+def document(items: Iterable[IndicatorRecord], *, now: datetime, name: str = "iocflow export") -> bytes:
     """One OpenIOC 1.1 document (UTF-8 XML bytes) with an ``is`` IndicatorItem per exportable indicator."""
     kept, no_term, unsafe = _select(items)
     root, indicator_id = _root(name, kept, now)

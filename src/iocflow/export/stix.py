@@ -6,7 +6,7 @@ would become a runtime dependency; the objects here have a fixed, small
 shape, and the test suite checks them with the official tools instead
 (``stix2-validator``, ``stix2.parse(allow_custom=False)``, ``stix2-patterns``).
 
-Mapping of an ``ExportItem`` (STIX 2.1, OASIS, sections 4, 9 and 10):
+Mapping of an ``IndicatorRecord`` (STIX 2.1, OASIS, sections 4, 9 and 10):
 
 * ``id`` -> ``indicator--<item.id>``: the item id is already a UUIDv5 of
   ``type:value``, so re-exports update (same id, later ``modified``) rather
@@ -53,8 +53,10 @@ A ``cve`` becomes a Vulnerability SDO (``vulnerability--<item.id>``, an
 external reference ``cve``/``CVE-...``), not an Indicator: a CVE is no
 observable. Types with no STIX 2.1 observable (mitre_attack, which rides on
 the indicators as references, tlp, xmpp, authentihash, ja3, jarm, bitcoin,
-monero, ethereum, google_adsense, google_analytics, phone) are skipped;
-``build`` counts them per type (``StixExport.skipped``).
+monero, ethereum, google_adsense, google_analytics, phone; :data:`NO_PATTERN`)
+are skipped; ``build`` counts them per type (``StixExport.skipped``). Every
+indicator type is either in the pattern table or in :data:`NO_PATTERN`, so a
+type added to the vocabulary fails loudly here until it is given one or the other.
 
 Every object but the Identity has ``created_by_ref`` to the iocflow Identity
 (a fixed id and fixed timestamps). One Report per distinct source article
@@ -77,23 +79,25 @@ from typing import Any
 
 import orjson
 
-from iocflow.export.records import ExportItem
 from iocflow.extract import attack
 from iocflow.extract.model import Matrix
 from iocflow.store.records import NAMESPACE
+from iocflow.store.views import IndicatorRecord
+from iocflow.store.vocabulary import Confidence, IndicatorType, Reputation
 from iocflow.times import as_utc
 
-__all__ = ["CONFIDENCE", "IDENTITY_ID", "StixExport", "build", "bundle", "dumps", "pattern_string"]
+__all__ = ["CONFIDENCE", "IDENTITY_ID", "NO_PATTERN", "StixExport", "build", "bundle", "dumps", "pattern_string"]
 
 #: The iocflow Identity, the ``created_by_ref`` of every object; fixed so that every export names the same one.
 IDENTITY_ID = f"identity--{uuid.uuid5(NAMESPACE, 'stix-identity:iocflow')}"
 _IDENTITY_TIME = datetime(2024, 1, 1, tzinfo=UTC)
 
 #: iocflow confidence -> STIX confidence: the middle of each band of the spec's None/Low/Med/High scale.
-CONFIDENCE: dict[str, int] = {"high": 85, "medium": 50, "low": 15}
+CONFIDENCE: dict[Confidence, int] = {Confidence.HIGH: 85, Confidence.MEDIUM: 50, Confidence.LOW: 15}
 
-_REPUTATION_TYPES: dict[str, str] = {
-    "bad": "malicious-activity", "suspicious": "anomalous-activity", "good": "benign", "unknown": "unknown",
+_REPUTATION_TYPES: dict[Reputation, str] = {
+    Reputation.BAD: "malicious-activity", Reputation.SUSPICIOUS: "anomalous-activity", Reputation.GOOD: "benign",
+    Reputation.UNKNOWN: "unknown",
 }
 #: indicator-type-ov words a tag may already be.
 _INDICATOR_TYPES = frozenset({
@@ -179,34 +183,46 @@ def _by_path(path: str) -> Callable[[str], str]:
     return lambda value: _equals(path, value)
 
 
-_PATTERNS: dict[str, Callable[[str], str]] = {
-    "ipv4": _by_path("ipv4-addr:value"),
-    "ipv4_cidr": _by_path("ipv4-addr:value"),
-    "ipv6": _by_path("ipv6-addr:value"),
-    "ipv6_cidr": _by_path("ipv6-addr:value"),
-    "domain": _by_path("domain-name:value"),
-    "url": _by_path("url:value"),
-    "email": _by_path("email-addr:value"),
-    "mac": lambda value: _equals("mac-addr:value", value.lower()),
-    "asn": _asn,
-    "md5": _by_path("file:hashes.MD5"),
-    "sha1": _by_path("file:hashes.'SHA-1'"),
-    "sha256": _by_path("file:hashes.'SHA-256'"),
-    "sha512": _by_path("file:hashes.'SHA-512'"),
-    "ssdeep": _by_path("file:hashes.SSDEEP"),
-    "imphash": _by_path("file:extensions.'windows-pebinary-ext'.imphash"),
-    "filename": _by_path("file:name"),
-    "file_path": _file_path,
-    "registry_key": _registry_key,
-    "user_agent": _by_path("network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'"),
-    "socket_address": _socket,
+_PATTERNS: dict[IndicatorType, Callable[[str], str]] = {
+    IndicatorType.IPV4: _by_path("ipv4-addr:value"),
+    IndicatorType.IPV4_CIDR: _by_path("ipv4-addr:value"),
+    IndicatorType.IPV6: _by_path("ipv6-addr:value"),
+    IndicatorType.IPV6_CIDR: _by_path("ipv6-addr:value"),
+    IndicatorType.DOMAIN: _by_path("domain-name:value"),
+    IndicatorType.URL: _by_path("url:value"),
+    IndicatorType.EMAIL: _by_path("email-addr:value"),
+    IndicatorType.MAC: lambda value: _equals("mac-addr:value", value.lower()),
+    IndicatorType.ASN: _asn,
+    IndicatorType.MD5: _by_path("file:hashes.MD5"),
+    IndicatorType.SHA1: _by_path("file:hashes.'SHA-1'"),
+    IndicatorType.SHA256: _by_path("file:hashes.'SHA-256'"),
+    IndicatorType.SHA512: _by_path("file:hashes.'SHA-512'"),
+    IndicatorType.SSDEEP: _by_path("file:hashes.SSDEEP"),
+    IndicatorType.IMPHASH: _by_path("file:extensions.'windows-pebinary-ext'.imphash"),
+    IndicatorType.FILENAME: _by_path("file:name"),
+    IndicatorType.FILE_PATH: _file_path,
+    IndicatorType.REGISTRY_KEY: _registry_key,
+    IndicatorType.USER_AGENT: _by_path("network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'"),
+    IndicatorType.SOCKET_ADDRESS: _socket,
 }
 
+#: Types with no STIX 2.1 pattern: a CVE becomes a Vulnerability, ATT&CK IDs ride on the indicators as references,
+#: the rest have no observable at all.
+NO_PATTERN: frozenset[IndicatorType] = frozenset({
+    IndicatorType.CVE, IndicatorType.MITRE_ATTACK, IndicatorType.TLP, IndicatorType.XMPP, IndicatorType.AUTHENTIHASH,
+    IndicatorType.JA3, IndicatorType.JARM, IndicatorType.BITCOIN, IndicatorType.MONERO, IndicatorType.ETHEREUM,
+    IndicatorType.GOOGLE_ADSENSE, IndicatorType.GOOGLE_ANALYTICS, IndicatorType.PHONE,
+})
 
-def pattern_string(indicator_type: str, value: str) -> str | None:
-    """The STIX pattern matching ``value``, or None when STIX 2.1 has no observable for the type."""
-    make = _PATTERNS.get(indicator_type)
-    return make(value) if make else None
+
+def pattern_string(indicator_type: IndicatorType, value: str) -> str | None:
+    """The STIX pattern matching ``value``, or None when the type is in :data:`NO_PATTERN`.
+
+    A type in neither table is a KeyError: a vocabulary change this module has not caught up with.
+    """
+    if indicator_type in NO_PATTERN:
+        return None
+    return _PATTERNS[indicator_type](value)
 
 
 # -- times ------------------------------------------------------------------------------------
@@ -217,7 +233,7 @@ def _timestamp(moment: datetime) -> str:
     return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def _valid_until(item: ExportItem) -> datetime | None:
+def _valid_until(item: IndicatorRecord) -> datetime | None:
     """``expires_at``, kept strictly after ``first_seen`` (see the module docstring)."""
     if item.expires_at is None:
         return None
@@ -237,7 +253,7 @@ def _identity() -> dict[str, Any]:
     }
 
 
-def _common(kind: str, object_id: str, item: ExportItem) -> dict[str, Any]:
+def _common(kind: str, object_id: str, item: IndicatorRecord) -> dict[str, Any]:
     """Properties every SDO from a record shares; ``modified`` never precedes ``created``."""
     created, modified = as_utc(item.first_seen), as_utc(item.last_seen)
     return {
@@ -270,27 +286,27 @@ def _attack_references(techniques: Iterable[str]) -> tuple[list[dict[str, str]],
     return refs, phases
 
 
-def _indicator_types(item: ExportItem) -> list[str]:
-    found = [_REPUTATION_TYPES.get(item.reputation, "unknown")]
+def _indicator_types(item: IndicatorRecord) -> list[str]:
+    found = [_REPUTATION_TYPES[item.reputation]]
     found += [tag.lower() for tag in item.tags if tag.lower() in _INDICATOR_TYPES]
     return list(dict.fromkeys(found))
 
 
-def _markings(item: ExportItem) -> list[str]:
+def _markings(item: IndicatorRecord) -> list[str]:
     return list(dict.fromkeys(_TLP_MARKINGS[t.lower()] for t in item.tags if t.lower() in _TLP_MARKINGS))
 
 
-def _description(item: ExportItem) -> str:
+def _description(item: IndicatorRecord) -> str:
     """The comment, else the source's context, else a plain statement: the spec wants a name and a description."""
     if item.comment:
         return item.comment
     if item.source is not None and item.source.context:
         return item.source.context
     reporter = item.source.feed_name if item.source is not None else "iocflow"
-    return f"{item.type} indicator reported by {reporter}"
+    return f"{item.type.value} indicator reported by {reporter}"
 
 
-def _describe(obj: dict[str, Any], item: ExportItem) -> dict[str, Any]:
+def _describe(obj: dict[str, Any], item: IndicatorRecord) -> dict[str, Any]:
     """Optional properties: the spec forbids empty lists, so each is set only when it has content."""
     extras: dict[str, Any] = {
         "description": _description(item),
@@ -301,7 +317,7 @@ def _describe(obj: dict[str, Any], item: ExportItem) -> dict[str, Any]:
     return obj
 
 
-def _indicator(item: ExportItem, pattern: str) -> dict[str, Any]:
+def _indicator(item: IndicatorRecord, pattern: str) -> dict[str, Any]:
     refs, phases = _attack_references(item.techniques)
     obj = _common("indicator", f"indicator--{item.id}", item)
     obj.update({
@@ -311,7 +327,7 @@ def _indicator(item: ExportItem, pattern: str) -> dict[str, Any]:
         "pattern_type": "stix",
         "pattern_version": "2.1",
         "valid_from": _timestamp(item.first_seen),
-        "confidence": CONFIDENCE.get(item.confidence, CONFIDENCE["low"]),
+        "confidence": CONFIDENCE[item.confidence],
     })
     until = _valid_until(item)
     if until is not None:
@@ -323,13 +339,13 @@ def _indicator(item: ExportItem, pattern: str) -> dict[str, Any]:
     return _describe(obj, item)
 
 
-def _vulnerability(item: ExportItem) -> dict[str, Any]:
+def _vulnerability(item: IndicatorRecord) -> dict[str, Any]:
     """A CVE is what an attack exploits, not something to observe: a Vulnerability SDO named by its CVE id."""
     refs, _ = _attack_references(item.techniques)
     obj = _common("vulnerability", f"vulnerability--{item.id}", item)
     obj.update({
         "name": item.value,
-        "confidence": CONFIDENCE.get(item.confidence, CONFIDENCE["low"]),
+        "confidence": CONFIDENCE[item.confidence],
         "external_references": [
             {"source_name": "cve", "external_id": item.value,
              "url": f"https://www.cve.org/CVERecord?id={item.value}"},
@@ -375,7 +391,7 @@ def _report(article: _Article) -> dict[str, Any]:
     return report
 
 
-def _note_article(articles: dict[str, _Article], item: ExportItem, object_id: str) -> None:
+def _note_article(articles: dict[str, _Article], item: IndicatorRecord, object_id: str) -> None:
     source = item.source
     if source is None or not source.article_id:
         return
@@ -396,11 +412,11 @@ class StixExport:
     """A bundle and what did not fit in it: records per type that STIX 2.1 has no observable for."""
 
     bundle: dict[str, Any]
-    skipped: dict[str, int]
+    skipped: dict[IndicatorType, int]
 
 
-def _convert(item: ExportItem) -> dict[str, Any] | None:
-    if item.type == "cve":
+def _convert(item: IndicatorRecord) -> dict[str, Any] | None:
+    if item.type is IndicatorType.CVE:
         return _vulnerability(item)
     pattern = pattern_string(item.type, item.value)
     return _indicator(item, pattern) if pattern is not None else None
@@ -412,7 +428,7 @@ def _bundle_id(objects: list[dict[str, Any]]) -> str:
     return f"bundle--{uuid.uuid5(NAMESPACE, 'stix-bundle:' + key)}"
 
 
-def build(items: Iterable[ExportItem], *, now: datetime) -> StixExport:
+def build(items: Iterable[IndicatorRecord], *, now: datetime) -> StixExport:
     """The bundle for ``items`` (in their order, Reports after them) and the skipped count per type.
 
     ``now`` is taken so every exporter shares one signature; STIX objects take
@@ -422,7 +438,7 @@ def build(items: Iterable[ExportItem], *, now: datetime) -> StixExport:
     del now  # see the docstring
     objects: list[dict[str, Any]] = [_identity()]
     seen: set[str] = set()
-    skipped: Counter[str] = Counter()
+    skipped: Counter[IndicatorType] = Counter()
     articles: dict[str, _Article] = {}
     for item in items:
         obj = _convert(item)
@@ -438,11 +454,11 @@ def build(items: Iterable[ExportItem], *, now: datetime) -> StixExport:
     return StixExport({"type": "bundle", "id": _bundle_id(objects), "objects": objects}, dict(skipped))
 
 
-def bundle(items: Iterable[ExportItem], *, now: datetime) -> dict[str, Any]:
+def bundle(items: Iterable[IndicatorRecord], *, now: datetime) -> dict[str, Any]:
     """A STIX 2.1 bundle of ``items``; records STIX cannot express are left out (``build`` counts them)."""
     return build(items, now=now).bundle
 
 
-def dumps(items: Iterable[ExportItem], *, now: datetime) -> bytes:
+def dumps(items: Iterable[IndicatorRecord], *, now: datetime) -> bytes:
     """The bundle as JSON bytes (UTF-8, not ASCII-escaped)."""
     return orjson.dumps(bundle(items, now=now))
