@@ -16,72 +16,112 @@ is true, and an indicator nobody reported is ``unknown``.
 | expired | -25 |
 
 Levels: 70 and over critical, 50 high, 30 medium, below 30 low.
+
+The point tables are keyed by the store's vocabularies and list every member,
+the ones worth no points with 0, so a renamed or added member is a KeyError
+here rather than a silent 0.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-LEVELS = ((70, "critical"), (50, "high"), (30, "medium"), (0, "low"))
-UNKNOWN = "unknown"
-_REPUTATION = {"bad": 40, "suspicious": 20, "good": -40, "unknown": 0}
-_RELIABILITY = {"A": 15, "B": 15, "C": 5, "F": 0, "D": -10, "E": -10}
-_CATEGORY = {"threat-intel": 10, "government": 10, "vendor": 5, "research": 5, "community": 0, "news": 0}
-_CONFIDENCE = {"high": 15, "medium": 5, "low": -10}
-_SEVERITY = {"critical": 15, "high": 10}
+from iocflow.store.vocabulary import Confidence, Reliability, Reputation, Severity, SourceCategory
+
+__all__ = ["LEVELS", "Evidence", "RiskLevel", "RiskScore", "score", "unknown"]
+
+
+class RiskLevel(str, enum.Enum):
+    """The level a score maps to; ``unknown`` when no source has reported the value."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    UNKNOWN = "unknown"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: (floor, level), highest first: a score gets the first level whose floor it reaches.
+LEVELS: tuple[tuple[int, RiskLevel], ...] = (
+    (70, RiskLevel.CRITICAL), (50, RiskLevel.HIGH), (30, RiskLevel.MEDIUM), (0, RiskLevel.LOW),
+)
+
+_REPUTATION: dict[Reputation, int] = {
+    Reputation.BAD: 40, Reputation.SUSPICIOUS: 20, Reputation.GOOD: -40, Reputation.UNKNOWN: 0,
+}
+_RELIABILITY: dict[Reliability, int] = {
+    Reliability.A: 15, Reliability.B: 15, Reliability.C: 5, Reliability.F: 0, Reliability.D: -10, Reliability.E: -10,
+}
+#: Best first: F, "cannot be judged", ranks above the sources judged unreliable.
+_RELIABILITY_ORDER: tuple[Reliability, ...] = (
+    Reliability.A, Reliability.B, Reliability.C, Reliability.F, Reliability.D, Reliability.E,
+)
+_CATEGORY: dict[SourceCategory, int] = {
+    SourceCategory.THREAT_INTEL: 10, SourceCategory.GOVERNMENT: 10, SourceCategory.VENDOR: 5,
+    SourceCategory.RESEARCH: 5, SourceCategory.COMMUNITY: 0, SourceCategory.NEWS: 0,
+}
+_CONFIDENCE: dict[Confidence, int] = {Confidence.HIGH: 15, Confidence.MEDIUM: 5, Confidence.LOW: -10}
+#: Only critical and high severity add points.
+_SEVERITY: dict[Severity, int] = {
+    Severity.CRITICAL: 15, Severity.HIGH: 10, Severity.MEDIUM: 0, Severity.LOW: 0, Severity.INFO: 0,
+}
 _PER_EXTRA_SOURCE, _MAX_EXTRA_SOURCES = 10, 20
 _FRESH, _STALE = timedelta(days=7), timedelta(days=90)
 
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """What the store knows about one indicator, as the score reads it."""
+    """What the store knows about one indicator, as the score reads it: one entry per distinct source."""
 
-    reputation: str
-    confidence: str
-    severity: str
+    reputation: Reputation
+    confidence: Confidence
+    severity: Severity
     last_seen: datetime
     expires_at: datetime | None
     allowlisted: bool
     allowlist_reason: str | None
-    source_reliabilities: Sequence[str]
-    source_categories: Sequence[str]
+    source_reliabilities: Sequence[Reliability]
+    source_categories: Sequence[SourceCategory]
 
 
 @dataclass(frozen=True, slots=True)
 class RiskScore:
-    level: str
+    level: RiskLevel
     score: int
     reasons: tuple[str, ...]
 
 
 def unknown() -> RiskScore:
-    return RiskScore(UNKNOWN, 0, ("no source has reported this value",))
+    return RiskScore(RiskLevel.UNKNOWN, 0, ("no source has reported this value",))
 
 
 def score(evidence: Evidence, *, now: datetime) -> RiskScore:
     """The level, the points and the reason for each point."""
     if evidence.allowlisted:
-        return RiskScore("low", 0, (f"allowlisted: {evidence.allowlist_reason or 'on the allowlist'}",))
+        return RiskScore(RiskLevel.LOW, 0, (f"allowlisted: {evidence.allowlist_reason or 'on the allowlist'}",))
     parts: list[tuple[int, str]] = []
 
     def add(points: int, reason: str) -> None:
         if points:
             parts.append((points, f"{points:+d} {reason}"))
 
-    add(_REPUTATION.get(evidence.reputation, 0), f"reputation {evidence.reputation}")
+    add(_REPUTATION[evidence.reputation], f"reputation {evidence.reputation.value}")
     sources = len(evidence.source_reliabilities)
     add(min(_MAX_EXTRA_SOURCES, _PER_EXTRA_SOURCE * max(0, sources - 1)), f"{sources} independent sources")
     if evidence.source_reliabilities:
-        best = min(evidence.source_reliabilities, key="ABCFDE".index)
-        add(_RELIABILITY.get(best, 0), f"most reliable source rated {best}")
+        best = min(evidence.source_reliabilities, key=_RELIABILITY_ORDER.index)
+        add(_RELIABILITY[best], f"most reliable source rated {best.value}")
     if evidence.source_categories:
-        category = max(evidence.source_categories, key=lambda c: _CATEGORY.get(c, 0))
-        add(_CATEGORY.get(category, 0), f"reported by a {category} source")
-    add(_CONFIDENCE.get(evidence.confidence, 0), f"confidence {evidence.confidence}")
-    add(_SEVERITY.get(evidence.severity, 0), f"severity {evidence.severity}")
+        category = max(evidence.source_categories, key=_CATEGORY.__getitem__)
+        add(_CATEGORY[category], f"reported by a {category.value} source")
+    add(_CONFIDENCE[evidence.confidence], f"confidence {evidence.confidence.value}")
+    add(_SEVERITY[evidence.severity], f"severity {evidence.severity.value}")
     age = now - evidence.last_seen
     if age <= _FRESH:
         add(10, "seen in the last 7 days")
@@ -90,5 +130,5 @@ def score(evidence: Evidence, *, now: datetime) -> RiskScore:
     if evidence.expires_at is not None and evidence.expires_at <= now:
         add(-25, "expired")
     total = max(0, min(100, sum(p for p, _ in parts)))
-    level = next(name for floor, name in LEVELS if total >= floor)
+    level = next(level for floor, level in LEVELS if total >= floor)
     return RiskScore(level, total, tuple(reason for _, reason in parts))
