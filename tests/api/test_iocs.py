@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from iocflow.store.cursor import Cursor, Listing, indicators_after
 from iocflow.store.store import Store
 from iocflow.store.vocabulary import IndicatorType, SourceCategory
 from tests.api.conftest import (
@@ -136,7 +137,9 @@ def test_invalid_list_values_are_400_with_valid_values(api: Api, params: dict[st
 
 @pytest.mark.parametrize("params", [
     {"confidence": "certain"}, {"limit": "0"}, {"limit": "ten"}, {"offset": "-1"}, {"since": "yesterday"},
-    {"format": "xml"}, {"cursor": "abc"}, {"cursor": "-5"},
+    {"format": "xml"}, {"cursor": "abc"}, {"cursor": "-5"}, {"cursor": "999999999"},
+    {"cursor": Cursor(Listing.ARTICLES, ("2026-01-01T00:00:00+00:00", "x")).encode()},
+    {"cursor": Cursor(Listing.INDICATORS, ("12",)).encode()},
 ])
 def test_bad_parameters_are_400(api: Api, params: dict[str, str]) -> None:
     assert_error(api.get(FEED, params=params), 400, "invalid_parameter")
@@ -335,7 +338,7 @@ def test_offset_paging(api: Api) -> None:
 
 
 def test_stale_cursor_past_the_end_is_an_empty_page(api: Api) -> None:
-    answer = api.get(FEED, params={"cursor": "999999999"})
+    answer = api.get(FEED, params={"cursor": indicators_after(999_999_999)})
     assert values(answer) == [] and answer.json()["links"]["next"] is None
 
 

@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 from iocflow.api.app import create_app
 from iocflow.api.limits import RateLimiter
 from iocflow.settings import Settings
-from iocflow.store.keys import create_key
 from iocflow.store.store import Store
 from tests.services import redis_url
 
@@ -34,7 +33,7 @@ def test_two_workers_share_one_limit(tmp_path: Path, redis: str) -> None:
                                         "formats": ["json"]}})
     workers = [TestClient(create_app(settings, store=store, limiter=RateLimiter(redis, prefix=prefix)))
                for _ in range(2)]
-    _, secret = create_key(store, name="shared", tier="tiny", scopes=("read:iocs",))
+    _, secret = store.create_key(name="shared", tier="tiny", scopes=("read:iocs",))
     headers = {"Authorization": f"Bearer {secret}"}
     answers = [workers[i % 2].get("/api/v1/iocs", headers=headers) for i in range(6)]
     assert [a.status_code for a in answers] == [200] * 5 + [429]
@@ -43,5 +42,5 @@ def test_two_workers_share_one_limit(tmp_path: Path, redis: str) -> None:
     assert int(answers[5].headers["Retry-After"]) >= 1
     assert workers[0].get("/healthz").json()["rate_limits"] == "redis"
     # another key is counted on its own
-    _, other = create_key(store, name="other", tier="tiny", scopes=("read:iocs",))
+    _, other = store.create_key(name="other", tier="tiny", scopes=("read:iocs",))
     assert workers[1].get("/api/v1/iocs", headers={"X-API-Key": other}).status_code == 200

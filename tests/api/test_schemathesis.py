@@ -17,7 +17,6 @@ from schemathesis.checks import not_a_server_error
 from iocflow.api.app import create_app
 from iocflow.ingest.service import ingest_article, ingest_feed
 from iocflow.settings import Settings
-from iocflow.store.keys import create_key
 from iocflow.store.store import Store
 
 FIXTURES = Path(__file__).parent.parent / "ingest" / "fixtures"
@@ -26,7 +25,7 @@ _store = Store(f"sqlite:///{_folder}/api.db")
 _store.upgrade()
 ingest_feed(_store, str(FIXTURES / "threatfox_recent.json"))
 ingest_article(_store, str(FIXTURES / "article_blog.html"))
-_, SECRET = create_key(_store, name="schemathesis", tier="pro",
+_, SECRET = _store.create_key(name="schemathesis", tier="pro",
                        scopes=("read:iocs", "read:stix", "extract", "write:indicators", "admin"))
 # A tier without practical limits, so thousands of generated calls are not answered 429.
 _app = create_app(Settings(database_url=_store.url, tiers={"pro": {"per_minute": 10**9, "per_day": 10**9}}),

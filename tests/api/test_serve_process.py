@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 
-from iocflow.store.keys import create_key
 from iocflow.store.store import Store
 
 FIXTURES = Path(__file__).parent.parent / "ingest" / "fixtures"
@@ -27,7 +26,7 @@ def test_serve_answers_over_http(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'served.db'}"
     store = Store(url)
     store.upgrade()
-    _, secret = create_key(store, name="proc", tier="pro", scopes=("read:iocs", "extract"))
+    _, secret = store.create_key(name="proc", tier="pro", scopes=("read:iocs", "extract"))
     store.close()
     port = _free_port()
     env = os.environ | {"IOCFLOW_DATABASE_URL": url}

@@ -406,10 +406,14 @@ def test_next_is_an_opaque_store_cursor(taxii_api: Api, store: Store) -> None:
 
 def test_not_found_and_read_only(taxii_api: Api) -> None:
     all_id = COLLECTION_IDS["all"]
-    assert_taxii_error(taxii_api.get(f"{BASE}/collections/not-a-collection/", key="stix"), 404, "not_found")
+    unknown = taxii_api.get(f"{BASE}/collections/not-a-collection/", key="stix")
+    assert_taxii_error(unknown, 404, "not_found")
+    assert unknown.json()["details"] == {"collections": list(COLLECTION_IDS.values())}
     assert_taxii_error(taxii_api.get(f"{BASE}/collections/not-a-collection/objects/", key="stix"), 404, "not_found")
     missing = "indicator--00000000-0000-5000-8000-000000000000"
-    assert_taxii_error(taxii_api.get(f"{BASE}/collections/{all_id}/objects/{missing}/", key="stix"), 404, "not_found")
+    absent = taxii_api.get(f"{BASE}/collections/{all_id}/objects/{missing}/", key="stix")
+    assert_taxii_error(absent, 404, "not_found")
+    assert absent.json()["details"] == {"id": missing}
     assert_taxii_error(taxii_api.get(f"{BASE}/collections/{all_id}/objects/{missing}/versions/", key="stix"),
                        404, "not_found")
     assert_taxii_error(taxii_api.get("/taxii2/other-root/", key="stix"), 404, "not_found")

@@ -9,7 +9,6 @@ import pytest
 from typer.testing import CliRunner
 
 from iocflow.cli import app
-from iocflow.store.keys import authenticate, list_keys
 from iocflow.store.store import Store
 
 runner = CliRunner()
@@ -29,14 +28,14 @@ def test_keys_create_list_revoke(db: str) -> None:
     secret = created.stdout.strip()
     assert secret.startswith("sk_live_") and len(secret) > 40
     store = Store(db)
-    key = authenticate(store, secret)
+    key = store.authenticate(secret)
     assert key is not None and key.tier == "pro" and key.scopes == ("read:iocs", "read:stix")
     listed = runner.invoke(app, ["keys", "list", "--json", "--database", db])
     assert listed.exit_code == 0 and secret not in listed.stdout
     assert [(k["prefix"], k["tier"]) for k in json.loads(listed.stdout)] == [(key.prefix, "pro")]
     assert runner.invoke(app, ["keys", "revoke", key.prefix, "--database", db]).exit_code == 0
-    assert authenticate(store, secret) is None
-    assert list_keys(store)[0].revoked_at is not None
+    assert store.authenticate(secret) is None
+    assert store.keys()[0].revoked_at is not None
 
 
 @pytest.mark.parametrize(

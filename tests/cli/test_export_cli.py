@@ -47,7 +47,7 @@ def test_filters_narrow_the_export(db: str) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["export", "docx"], "unknown format"),
     (["export", "cef", "--type", "bogus"], "unknown type"),
-    (["export", "cef", "--confidence", "sure"], "confidence must be"),
+    (["export", "cef", "--confidence", "sure"], "unknown confidence"),
 ])
 def test_bad_arguments_exit_2(db: str, args: list[str], message: str) -> None:
     result = runner.invoke(app, [*args, "--database", db])

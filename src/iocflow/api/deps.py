@@ -13,7 +13,7 @@ from iocflow.api.limits import RateLimiter, Verdict
 from iocflow.api.middleware import EXTRA_HEADERS
 from iocflow.api.tiers import Scope, Tier
 from iocflow.settings import Settings
-from iocflow.store.keys import ApiKey, authenticate
+from iocflow.store.keys import ApiKey
 from iocflow.store.store import Store
 
 
@@ -84,7 +84,7 @@ def _limit(request: Request, verdict: Verdict, tier_name: str) -> None:
 def caller(request: Request, svc: ServicesDep) -> Caller:
     """The authenticated caller, counted against its tier's limits (unknown callers against their address)."""
     secret = presented_key(request)
-    key = authenticate(svc.store, secret) if secret else None
+    key = svc.store.authenticate(secret) if secret else None
     if key is None:
         address = request.client.host if request.client else "unknown"
         _limit(request, svc.limiter.hit(f"anon:{address}", svc.settings.anonymous_per_minute), "anonymous")

@@ -19,7 +19,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from iocflow.api.middleware import BodyTooLarge
-from iocflow.exceptions import ExtractError, FeedError, IocflowError, StoreError
+from iocflow.exceptions import (
+    AlreadyExists,
+    ExtractError,
+    FeedError,
+    InvalidCursor,
+    InvalidParameter,
+    IocflowError,
+    NotFound,
+    StoreError,
+    Unavailable,
+)
 
 log = logging.getLogger("iocflow.api")
 
@@ -29,6 +39,7 @@ _STATUS_CODES = {
     403: "insufficient_scope",
     404: "not_found",
     405: "method_not_allowed",
+    409: "already_exists",
     406: "not_acceptable",
     413: "payload_too_large",
     415: "unsupported_media_type",
@@ -60,12 +71,27 @@ def envelope(request: Request, status: int, code: str, message: str, details: di
     return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
 
 
-def _domain_status(exc: IocflowError) -> tuple[int, str]:
-    if isinstance(exc, ExtractError | FeedError):
-        return 400, "invalid_input"
-    if isinstance(exc, StoreError):
-        return 503, "store_unavailable" if "schema" in str(exc) or "database error" in str(exc) else "invalid_parameter"
-    return 400, "invalid_parameter"
+#: Each domain error's status and code, by class; the most specific class in an error's MRO wins.
+_DOMAIN: dict[type[IocflowError], tuple[int, str]] = {
+    NotFound: (404, "not_found"),
+    AlreadyExists: (409, "already_exists"),
+    Unavailable: (503, "store_unavailable"),
+    InvalidCursor: (400, "invalid_parameter"),
+    InvalidParameter: (400, "invalid_parameter"),
+    ExtractError: (400, "invalid_input"),
+    FeedError: (400, "invalid_input"),
+    StoreError: (400, "invalid_parameter"),
+    IocflowError: (400, "invalid_parameter"),
+}
+CURSOR_MESSAGE = "cursor must be the next_cursor of a previous page"
+
+
+def domain_error_response(exc: IocflowError) -> tuple[int, str, str, dict[str, Any]]:
+    """The status, code, message and details the API answers ``exc`` with."""
+    status, code = next(_DOMAIN[cls] for cls in type(exc).__mro__ if cls in _DOMAIN)
+    if isinstance(exc, InvalidCursor):
+        return status, code, CURSOR_MESSAGE, {"parameter": "cursor"}
+    return status, code, str(exc), dict(getattr(exc, "details", None) or {})
 
 
 def install(app: FastAPI) -> None:
@@ -96,5 +122,4 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(IocflowError)
     async def domain_error(request: Request, exc: IocflowError) -> Response:
-        status, code = _domain_status(exc)
-        return envelope(request, status, code, str(exc))
+        return envelope(request, *domain_error_response(exc))

@@ -46,14 +46,10 @@ def lookup(
     database: Database = None,
 ) -> None:
     """What the store knows about VALUE: risk score with reasons, sources, ATT&CK, hunting queries."""
-    from iocflow.api.errors import ApiError
-    from iocflow.api.routes.lookup import lookup_value
+    from iocflow.enrich.lookup import lookup as lookup_value
 
     with open_store(database) as store:
-        try:
-            answer = lookup_value(store, value, type_hint, datetime.now(UTC))
-        except ApiError as exc:
-            raise fail(exc.message) from None
+        answer = lookup_value(store, value, type_hint, now=datetime.now(UTC)).to_json()
     sys.stdout.write(orjson.dumps(answer, option=orjson.OPT_INDENT_2 | orjson.OPT_UTC_Z).decode() + "\n")
 
 
@@ -67,7 +63,6 @@ def keys_create(
     """Create a key and print its secret (shown this once; only its hash is kept)."""
     from iocflow.api.tiers import DEFAULT_SCOPES, Scope, tiers
     from iocflow.settings import get_settings
-    from iocflow.store.keys import create_key
 
     table = tiers(get_settings().tiers)
     if tier not in table:
@@ -77,7 +72,7 @@ def keys_create(
     if bad := [s for s in scopes if s not in valid]:
         raise fail(f"unknown scope {', '.join(bad)}; known: {', '.join(sorted(valid))}")
     with open_store(database) as store:
-        key, secret = create_key(store, name=name, tier=tier, scopes=scopes)
+        key, secret = store.create_key(name=name, tier=tier, scopes=scopes)
     err.print(f"created key {key.id} ({key.prefix}…, tier {key.tier}, scopes {', '.join(key.scopes)}); "
               "store the secret now, it is not shown again:")
     typer.echo(secret)
@@ -89,10 +84,8 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
     """Show keys (never their secrets)."""
     from dataclasses import asdict
 
-    from iocflow.store.keys import list_keys
-
     with open_store(database) as store:
-        keys = list_keys(store)
+        keys = store.keys()
     if as_json:
         sys.stdout.write(orjson.dumps([asdict(k) for k in keys], option=orjson.OPT_INDENT_2).decode() + "\n")
         return
@@ -106,8 +99,6 @@ def keys_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
 @keys_app.command("revoke")
 def keys_revoke(key: Annotated[str, typer.Argument(help="The key's id or shown prefix.")], database: Database = None) -> None:
     """Revoke a key; requests with it fail at once."""
-    from iocflow.store.keys import revoke_key
-
     with open_store(database) as store:
-        revoked = revoke_key(store, key)
+        revoked = store.revoke_key(key)
     err.print(f"revoked key {revoked.id} ({revoked.prefix}…)")

@@ -10,17 +10,13 @@ from typing import Annotated
 import typer
 
 from iocflow.cli.common import err, fail, open_store
-from iocflow.times import as_utc
+from iocflow.exceptions import InvalidParameter
 
 Database = Annotated[str | None, typer.Option("--database", help="SQLAlchemy URL; default IOCFLOW_DATABASE_URL or ./data/iocflow.db.")]
 
 
 def register(app: typer.Typer) -> None:
     app.command("export")(export_command)
-
-
-def _list(raw: str | None) -> tuple[str, ...]:
-    return tuple(part.strip().lower() for part in (raw or "").split(",") if part.strip())
 
 
 def export_command(
@@ -40,30 +36,23 @@ def export_command(
 ) -> None:
     """Export indicators (the filters of /api/v1/iocs) as STIX 2.1, MISP, CEF, OpenIOC, Sigma or an XDR body."""
     from iocflow.export.formats import FORMATS
-    from iocflow.export.records import items, pages
-    from iocflow.store.queries import IndicatorFilter
-    from iocflow.store.vocabulary import Confidence, IndicatorType
+    from iocflow.store.filters import IndicatorQuery
 
     fmt = FORMATS.get(format_name.lower())
     if fmt is None:
         raise fail(f"unknown format {format_name!r}; known: {', '.join(FORMATS)}")
-    kinds = _list(types)
-    if bad := [k for k in kinds if k not in {t.value for t in IndicatorType}]:
-        raise fail(f"unknown type {', '.join(bad)}")
-    if confidence is not None and confidence.lower() not in {c.value for c in Confidence}:
-        raise fail(f"confidence must be low, medium or high, not {confidence!r}")
     now = datetime.now(UTC)
-    filters = IndicatorFilter(
-        types=kinds, min_confidence=confidence.lower() if confidence else None, categories=_list(category),
-        feeds=tuple(f.strip() for f in (feed or "").split(",") if f.strip()), industries=_list(industry),
-        since=as_utc(since) if since else None,
-        until=as_utc(until) if until else None,
-        include_expired=include_expired, include_allowlisted=include_allowlisted, now=now,
-    )
+    try:
+        query = IndicatorQuery.parse(types=types, min_confidence=confidence, categories=category, feeds=feed,
+                                     industries=industry, since=since, until=until, include_expired=include_expired,
+                                     include_allowlisted=include_allowlisted, now=now)
+    except InvalidParameter as exc:
+        valid = next((v for k, v in exc.details.items() if k.startswith("valid_")), None)
+        raise fail(f"{exc}" + (f"; valid: {', '.join(map(str, valid))}" if isinstance(valid, list) else "")) from None
     with open_store(database) as store:
         target = output.open("wb") if output else sys.stdout.buffer
         try:
-            for chunk in fmt.render(items(pages(store, filters, limit=limit)), now):
+            for chunk in fmt.render(store.iter_indicators(query, limit=limit), now):
                 target.write(chunk)
         finally:
             if output:

@@ -41,11 +41,9 @@ def register(app: typer.Typer) -> None:
 @db_app.command("upgrade")
 def db_upgrade(database: Database = None) -> None:
     """Create the schema, or migrate it to the current version."""
-    from iocflow.store.db import current_revision
-
     with open_store(database) as store:
         store.upgrade()
-        err.print(f"store at {store.engine.url.render_as_string(hide_password=True)} is at revision {current_revision(store.engine)}")
+        err.print(f"store at {store.location} is at revision {store.revision()}")
 
 
 #: The bundled sample data: (file in iocflow/samples, feed format or None for an article).
@@ -227,10 +225,8 @@ def feeds_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
     """Show configured feeds and how their last run went."""
     from dataclasses import asdict
 
-    from iocflow.store.feeds import list_feeds
-
     with open_store(database) as store:
-        configs = list_feeds(store)
+        configs = store.feeds()
     if as_json:
         sys.stdout.write(orjson.dumps([asdict(c) for c in configs], option=orjson.OPT_INDENT_2).decode() + "\n")
         return
@@ -254,7 +250,7 @@ def feeds_add(
 ) -> None:
     """Configure a feed to be ingested on a schedule."""
     from iocflow.ingest.feeds.registry import get_format
-    from iocflow.store.feeds import FeedConfig, add_feed
+    from iocflow.store.feeds import FeedConfig
 
     try:
         chosen = get_format(fmt)
@@ -263,17 +259,15 @@ def feeds_add(
     config = FeedConfig(name, url or chosen.default_url, chosen.name, every, category or chosen.category,
                         reliability or chosen.reliability)
     with open_store(database) as store:
-        add_feed(store, config)
+        store.add_feed(config)
     err.print(f"added feed {name!r} ({chosen.name}, every {every} min): {config.url}")
 
 
 @feeds_app.command("remove")
 def feeds_remove(name: str, database: Database = None) -> None:
     """Stop ingesting a feed (what it already brought in stays)."""
-    from iocflow.store.feeds import remove_feed
-
     with open_store(database) as store:
-        remove_feed(store, name)
+        store.remove_feed(name)
     err.print(f"removed feed {name!r}")
 
 
@@ -286,12 +280,11 @@ def feeds_run(
     """Ingest every configured feed that is due (conditional GET: unchanged feeds cost one request)."""
     from iocflow.ingest import service
     from iocflow.ingest.feeds.registry import get_format
-    from iocflow.store.feeds import list_feeds, record_run
 
     reports = []
     with open_store(database) as store, open_http() as http:
         now = datetime.now(UTC)
-        due = [c for c in list_feeds(store) if c.enabled and (all_feeds or c.due(now))]
+        due = [c for c in store.feeds() if c.enabled and (all_feeds or c.due(now))]
         if not due:
             err.print("no feed is due")
         for config in due:
@@ -303,7 +296,7 @@ def feeds_run(
                                                       etag=config.etag, last_modified=config.last_modified,
                                                       on_batch=advance, client=http.client, retries=http.retries)
             status = report.failed or ("not modified" if report.not_modified else f"ok: {report.new} new, {report.updated} updated")
-            record_run(store, config.name, at=now, status=status,
+            store.record_feed_run(config.name, at=now, status=status,
                        etag=fetched.etag if fetched else None,
                        last_modified=fetched.last_modified if fetched else None,
                        keep_validators=fetched is None)

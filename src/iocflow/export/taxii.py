@@ -281,7 +281,8 @@ class TaxiiBackend:
     def collection(self, collection_id: str) -> Collection:
         found = _BY_ID.get(collection_id)
         if found is None:
-            raise NotFound(f"no collection {collection_id!r} in this API root")
+            raise NotFound(f"no collection {collection_id!r} in this API root",
+                           {"collections": [c.id for c in COLLECTIONS]})
         return found
 
     def get_objects(self, collection: Collection, query: ObjectQuery) -> ObjectPage:
@@ -301,7 +302,7 @@ class TaxiiBackend:
         # unfiltered first: filtered out is not the same as absent
         found = list(islice(self._walk(collection, ObjectQuery(ids=frozenset({object_id}))), 1))
         if not found:
-            raise NotFound(f"no object {object_id!r} in this collection")
+            raise NotFound(f"no object {object_id!r} in this collection", {"id": object_id})
         return ObjectPage([e for e in found if query.matches(e)][:self._limit(query)], False, None)
 
     def get_versions(self, collection: Collection, object_id: str, query: ObjectQuery) -> ObjectPage:

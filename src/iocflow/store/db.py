@@ -15,12 +15,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from iocflow.exceptions import StoreError
+from iocflow.exceptions import StoreError, Unavailable
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 #: orjson for the JSON columns: the stdlib encoder was a tenth of a bulk ingest's time.
@@ -101,7 +101,15 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     try:
         command.upgrade(alembic_config(engine), revision)  # type: ignore[arg-type]
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot migrate the database: {exc}") from exc
+        raise Unavailable(f"cannot migrate the database: {exc}") from exc
+
+
+def has_schema(engine: Engine) -> bool:
+    """Whether the database holds iocflow's tables (False also when it cannot be reached at all)."""
+    try:
+        return inspect(engine).has_table("indicators")
+    except SQLAlchemyError:
+        return False
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, or_, select, update
+from sqlalchemy.orm import Session
 
-from iocflow.exceptions import StoreError
+from iocflow.exceptions import NotFound, StoreError
 from iocflow.store.models import ApiKeyRow
-from iocflow.store.store import Store
 from iocflow.store.writer import utcnow
 
 KEY_PREFIX = "sk_live_"
@@ -48,45 +48,41 @@ def _key(row: ApiKeyRow) -> ApiKey:
     return ApiKey(row.id, row.name, row.prefix, row.tier, tuple(row.scopes), row.created_at, row.revoked_at)
 
 
-def create_key(store: Store, *, name: str, tier: str, scopes: tuple[str, ...]) -> tuple[ApiKey, str]:
+def create_key(session: Session, *, name: str, tier: str, scopes: tuple[str, ...]) -> tuple[ApiKey, str]:
     """A new key and its secret (the only time the secret exists outside the caller)."""
     if not name.strip():
         raise StoreError("a key needs a name")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     row = {"id": str(uuid.uuid4()), "name": name.strip(), "prefix": secret[:_SHOWN], "key_hash": _hash(secret),
            "tier": tier, "scopes": sorted(set(scopes)), "created_at": utcnow(), "revoked_at": None}
-    with store.transaction() as session:
-        session.execute(insert(ApiKeyRow), [row])
+    session.execute(insert(ApiKeyRow), [row])
     return ApiKey(row["id"], row["name"], row["prefix"], tier, tuple(row["scopes"]), row["created_at"]), secret
 
 
-def list_keys(store: Store) -> list[ApiKey]:
-    with store.transaction() as session:
-        return [_key(r) for r in session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at))]
+def list_keys(session: Session) -> list[ApiKey]:
+    return [_key(r) for r in session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at))]
 
 
-def revoke_key(store: Store, key: str) -> ApiKey:
+def revoke_key(session: Session, key: str) -> ApiKey:
     """Revoke by id or by the shown prefix; a revoked key stops working at once."""
-    with store.transaction() as session:
-        rows = session.scalars(select(ApiKeyRow).where(or_(ApiKeyRow.id == key, ApiKeyRow.prefix == key))).all()
-        if not rows:
-            raise StoreError(f"no API key {key!r}")
-        if len(rows) > 1:
-            raise StoreError(f"{key!r} names {len(rows)} keys: use the id")
-        row = rows[0]
-        if row.revoked_at is None:
-            session.execute(update(ApiKeyRow).where(ApiKeyRow.id == row.id).values(revoked_at=utcnow()))
-            row.revoked_at = utcnow()
-        return _key(row)
+    rows = session.scalars(select(ApiKeyRow).where(or_(ApiKeyRow.id == key, ApiKeyRow.prefix == key))).all()
+    if not rows:
+        raise NotFound(f"no API key {key!r}")
+    if len(rows) > 1:
+        raise StoreError(f"{key!r} names {len(rows)} keys: use the id")
+    row = rows[0]
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.execute(update(ApiKeyRow).where(ApiKeyRow.id == row.id).values(revoked_at=row.revoked_at))
+    return _key(row)
 
 
-def authenticate(store: Store, secret: str) -> ApiKey | None:
+def authenticate(session: Session, secret: str) -> ApiKey | None:
     """The active key whose secret this is, else ``None``."""
     if not secret.startswith(KEY_PREFIX) or len(secret) > 128:
         return None
     digest = _hash(secret)
-    with store.transaction() as session:
-        row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest))
-        if row is None or not hmac.compare_digest(row.key_hash, digest) or row.revoked_at is not None:
-            return None
-        return _key(row)
+    row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest))
+    if row is None or not hmac.compare_digest(row.key_hash, digest) or row.revoked_at is not None:
+        return None
+    return _key(row)

@@ -1,8 +1,14 @@
 """The store as the other layers see it: one object per database, built from settings.
 
 It owns the engine, the session factory and the allowlist (bundled lists plus
-the operator's entries, reloaded when those change). Every write is one
-transaction; the ingest layer calls ``record`` once per batch.
+the operator's entries, reloaded when those change). Every other layer reads
+and writes through its typed methods and gets frozen records back
+(``iocflow.store.views``): nothing outside ``store/`` opens a transaction,
+writes SQL or sees an ORM row. Every write is one transaction; the ingest
+layer calls ``record`` once per batch. Listings page by an opaque cursor
+(``iocflow.store.cursor``); ``walk_indicators`` streams a whole selection a
+chunk at a time, each chunk in its own short transaction, so an export of a
+million rows holds one chunk in memory and no transaction open while it writes.
 """
 
 from __future__ import annotations
@@ -11,19 +17,28 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from iocflow.exceptions import StoreError
+from iocflow.exceptions import AlreadyExists, NotFound, Unavailable
 from iocflow.settings import Settings
-from iocflow.store import db
+from iocflow.store import db, feeds, keys, queries
 from iocflow.store.allowlist import Allowlist, validate_entry
-from iocflow.store.models import AllowlistEntryRow, IndicatorRow, SightingRow, SourceRow
+from iocflow.store.cursor import Cursor, Listing, indicators_after
+from iocflow.store.feeds import FeedConfig
+from iocflow.store.filters import EVERYTHING, ArticleQuery, IndicatorQuery
+from iocflow.store.keys import ApiKey
+from iocflow.store.models import AllowlistEntryRow, IndicatorRow
 from iocflow.store.records import Observation, Source, indicator_id
+from iocflow.store.views import ArticleRecord, IndicatorDetail, IndicatorRecord, Page, Stats
 from iocflow.store.vocabulary import IndicatorType
 from iocflow.store.writer import WriteCounts, record, utcnow
+
+#: Rows read per transaction while a selection is walked (an export, a TAXII page, a Report pass).
+WALK_CHUNK: Final = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,19 +66,38 @@ class Store:
         """Create or migrate the schema to the current revision."""
         db.upgrade(self.engine)
 
+    def revision(self) -> str | None:
+        """The schema's Alembic revision (None before the first ``upgrade``)."""
+        return db.current_revision(self.engine)
+
+    @property
+    def location(self) -> str:
+        """The database URL with any password hidden: what messages may show."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def ping(self) -> str | None:
+        """None if the database answers a trivial query, else the kind of failure (for a health check)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - any failure means "not healthy": reported, not raised
+            return type(exc).__name__
+        return None
+
     def close(self) -> None:
         self.engine.dispose()
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """One unit of work; anything raised inside rolls all of it back."""
+    def _transaction(self) -> Iterator[Session]:
+        """One unit of work; anything raised inside rolls all of it back. A database that cannot answer
+        is ``Unavailable``, told apart by asking the database whether it has the schema (not by message)."""
         try:
             with db.transaction(self._sessions) as session:
                 yield session
         except (OperationalError, ProgrammingError) as exc:
-            if "no such table" in str(exc) or "does not exist" in str(exc):
-                raise StoreError("the database has no iocflow schema yet: run `iocflow db upgrade`") from exc
-            raise StoreError(f"database error: {exc.orig or exc}") from exc
+            if not db.has_schema(self.engine):
+                raise Unavailable("the database has no iocflow schema yet: run `iocflow db upgrade`") from exc
+            raise Unavailable(f"database error: {exc.orig or exc}") from exc
 
     # -- writing -------------------------------------------------------------------------
 
@@ -71,7 +105,7 @@ class Store:
         """Store one batch in one transaction (retried once if a concurrent writer inserted the same rows)."""
         for attempt in (1, 2):
             try:
-                with self.transaction() as session:
+                with self._transaction() as session:
                     return record(session, source, observations, allowlist=self.allowlist(), now=now,
                                   ttl_overrides=self._ttl_overrides)
             except IntegrityError:
@@ -83,31 +117,31 @@ class Store:
 
     def allowlist(self) -> Allowlist:
         if self._allowlist is None:
-            with self.transaction() as session:
+            with self._transaction() as session:
                 entries = session.execute(select(AllowlistEntryRow.value, AllowlistEntryRow.reason)).all()
             self._allowlist = Allowlist((e.value, e.reason) for e in entries)
         return self._allowlist
 
     def allowlist_entries(self) -> list[AllowlistEntry]:
-        with self.transaction() as session:
+        with self._transaction() as session:
             rows = session.scalars(select(AllowlistEntryRow).order_by(AllowlistEntryRow.value)).all()
             return [AllowlistEntry(r.value, r.reason, r.created_at) for r in rows]
 
     def add_allowlist_entry(self, value: str, reason: str | None = None) -> int:
         """Allowlist ``value``; returns how many stored indicators it now covers."""
         value = validate_entry(value)
-        with self.transaction() as session:
+        with self._transaction() as session:
             if session.scalar(select(AllowlistEntryRow.id).where(AllowlistEntryRow.value == value)) is not None:
-                raise StoreError(f"{value!r} is already on the allowlist")
+                raise AlreadyExists(f"{value!r} is already on the allowlist")
             session.execute(insert(AllowlistEntryRow), [{"value": value, "reason": reason, "created_at": utcnow()}])
         return self._reflag()
 
     def remove_allowlist_entry(self, value: str) -> int:
         """Take ``value`` off the allowlist; returns how many stored indicators are still allowlisted."""
-        with self.transaction() as session:
+        with self._transaction() as session:
             gone = session.execute(delete(AllowlistEntryRow).where(AllowlistEntryRow.value == value.strip()))
             if gone.rowcount == 0:  # type: ignore[attr-defined]
-                raise StoreError(f"{value!r} is not on the allowlist")
+                raise NotFound(f"{value!r} is not on the allowlist")
         return self._reflag()
 
     def _reflag(self) -> int:
@@ -115,7 +149,7 @@ class Store:
         self._allowlist = None
         allowlist = self.allowlist()
         flagged = 0
-        with self.transaction() as session:
+        with self._transaction() as session:
             changes = []
             rows = session.execute(select(IndicatorRow.pk, IndicatorRow.type, IndicatorRow.value, IndicatorRow.allowlist_reason))
             for key, kind, value, old_reason in rows:
@@ -127,25 +161,131 @@ class Store:
                 session.execute(update(IndicatorRow), changes)
         return flagged
 
-    # -- reading ---------------------------------------------------------------------------
+    # -- indicators ------------------------------------------------------------------------
 
-    def get_indicator(self, kind: IndicatorType | str, value: str) -> IndicatorRow | None:
-        from iocflow.store.queries import indicator_by_id  # queries builds on this module
+    def indicators(self, query: IndicatorQuery, *, limit: int, offset: int = 0, cursor: str | None = None,
+                   with_total: bool = False) -> Page[IndicatorRecord]:
+        """One page of ``query``'s indicators in row-key order, after ``cursor`` (a ``next_cursor`` of an
+        earlier page) and ``offset``; ``total`` counts the whole selection when asked for."""
+        after = int(Cursor.decode(cursor, Listing.INDICATORS).position[0]) if cursor is not None else None
+        with self._transaction() as session:
+            rows = queries.list_indicators(session, query, limit=limit + 1, offset=offset, after=after)
+            total = queries.count_indicators(session, query) if with_total else None
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page([r for _, r in rows], indicators_after(rows[-1][0]) if more else None, total)
 
-        with self.transaction() as session:
-            return indicator_by_id(session, indicator_id(kind, value))
+    def walk_indicators(self, query: IndicatorQuery, *, cursor: str | None = None, limit: int | None = None,
+                        chunk: int = WALK_CHUNK) -> Iterator[tuple[str, IndicatorRecord]]:
+        """Every indicator of ``query`` after ``cursor`` (``limit`` at most), each with the cursor that resumes
+        after it: a chunk of rows per short transaction, so memory and locks are bounded by the chunk.
 
-    def sightings(self, iid: str) -> list[tuple[SightingRow, SourceRow]]:
-        with self.transaction() as session:
-            query = (select(SightingRow, SourceRow).join(SourceRow, SightingRow.source_id == SourceRow.id)
-                     .join(IndicatorRow, SightingRow.indicator_pk == IndicatorRow.pk)
-                     .where(IndicatorRow.id == iid).order_by(SightingRow.first_seen, SightingRow.pk))
-            return [(s, src) for s, src in session.execute(query).all()]
+        The cursor is checked here, before the first row is read: a streamed answer that has started cannot
+        turn into an error any more."""
+        after = int(Cursor.decode(cursor, Listing.INDICATORS).position[0]) if cursor is not None else None
+        return self._walk(query, after, limit, chunk)
 
-    def count(self, kind: IndicatorType | None = None) -> int:
-        with self.transaction() as session:
-            query = select(func.count()).select_from(IndicatorRow)
-            if kind is not None:
-                query = query.where(IndicatorRow.type == kind.value)
-            return int(session.scalar(query) or 0)
+    def _walk(self, query: IndicatorQuery, after: int | None, limit: int | None,
+              chunk: int) -> Iterator[tuple[str, IndicatorRecord]]:
+        left = limit
+        while left is None or left > 0:
+            size = chunk if left is None else min(chunk, left)
+            with self._transaction() as session:
+                rows = queries.list_indicators(session, query, limit=size, after=after)
+            for key, found in rows:
+                yield indicators_after(key), found
+            if len(rows) < size:
+                return
+            after = rows[-1][0]
+            if left is not None:
+                left -= len(rows)
 
+    def iter_indicators(self, query: IndicatorQuery, *, cursor: str | None = None,
+                        limit: int | None = None) -> Iterator[IndicatorRecord]:
+        """``walk_indicators`` without the cursors: what exports stream from."""
+        return (found for _, found in self.walk_indicators(query, cursor=cursor, limit=limit))
+
+    def count(self, query: IndicatorQuery = EVERYTHING) -> int:
+        """How many indicators ``query`` selects (by default every stored one)."""
+        with self._transaction() as session:
+            return queries.count_indicators(session, query)
+
+    def indicator(self, kind: IndicatorType, value: str) -> IndicatorDetail | None:
+        """Everything stored about one indicator (its canonical value), or None if no source reported it."""
+        return self.indicator_by_id(indicator_id(kind, value))
+
+    def indicator_by_id(self, iid: str) -> IndicatorDetail | None:
+        with self._transaction() as session:
+            row = queries.indicator_row(session, iid)
+            if row is None:
+                return None
+            sightings = queries.sightings(session, row.pk)
+            latest = queries.latest_sources(session, [row.pk]).get(row.pk)
+            return IndicatorDetail(queries.record(row, latest), tuple(sightings))
+
+    # -- articles and stats ------------------------------------------------------------------
+
+    def articles(self, query: ArticleQuery, *, limit: int, cursor: str | None = None) -> Page[ArticleRecord]:
+        """Articles newest first (ingest time, then id), ``limit`` a page, after ``cursor``."""
+        after = None
+        if cursor is not None:
+            stamp, article = Cursor.decode(cursor, Listing.ARTICLES).position
+            after = (datetime.fromisoformat(str(stamp)), str(article))
+        with self._transaction() as session:
+            found = queries.list_articles(session, query, limit=limit + 1, after=after)
+        more = len(found) > limit
+        found = found[:limit]
+        last = found[-1] if found else None
+        next_cursor = Cursor(Listing.ARTICLES, (last.ingested_at.isoformat(), last.id)).encode() if more and last else None
+        return Page(found, next_cursor)
+
+    def stats(self, *, days: int, now: datetime) -> Stats:
+        """Counts by type and source, and by day of last sighting over the last ``days`` days."""
+        with self._transaction() as session:
+            return queries.stats(session, days=days, now=now)
+
+    # -- API keys ----------------------------------------------------------------------------
+
+    def create_key(self, *, name: str, tier: str, scopes: tuple[str, ...]) -> tuple[ApiKey, str]:
+        """A new key and its secret (shown this once; only its hash is kept)."""
+        with self._transaction() as session:
+            return keys.create_key(session, name=name, tier=tier, scopes=scopes)
+
+    def keys(self) -> list[ApiKey]:
+        with self._transaction() as session:
+            return keys.list_keys(session)
+
+    def revoke_key(self, key: str) -> ApiKey:
+        """Revoke by id or shown prefix (``NotFound`` if neither names a key)."""
+        with self._transaction() as session:
+            return keys.revoke_key(session, key)
+
+    def authenticate(self, secret: str) -> ApiKey | None:
+        """The active key whose secret this is, else None."""
+        with self._transaction() as session:
+            return keys.authenticate(session, secret)
+
+    # -- configured feeds --------------------------------------------------------------------
+
+    def feeds(self) -> list[FeedConfig]:
+        with self._transaction() as session:
+            return feeds.list_feeds(session)
+
+    def feed(self, name: str) -> FeedConfig | None:
+        with self._transaction() as session:
+            return feeds.get_feed(session, name)
+
+    def add_feed(self, config: FeedConfig) -> None:
+        with self._transaction() as session:
+            feeds.add_feed(session, config)
+
+    def remove_feed(self, name: str) -> None:
+        with self._transaction() as session:
+            feeds.remove_feed(session, name)
+
+    def record_feed_run(self, name: str, *, at: datetime, status: str, etag: str | None = None,
+                        last_modified: str | None = None, keep_validators: bool = False) -> None:
+        """Remember a run; the HTTP validators are kept for the next conditional GET."""
+        with self._transaction() as session:
+            feeds.record_run(session, name, at=at, status=status, etag=etag, last_modified=last_modified,
+                             keep_validators=keep_validators)

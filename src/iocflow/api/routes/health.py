@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import text
 from starlette.responses import JSONResponse
 
 from iocflow import __version__
@@ -14,12 +13,8 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz", summary="Liveness and database reachability (no key needed)")
 def healthz(svc: ServicesDep) -> JSONResponse:
-    try:
-        with svc.store.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        database = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means "not healthy", reported, not raised
-        database = f"error: {type(exc).__name__}"
+    problem = svc.store.ping()
+    database = "ok" if problem is None else f"error: {problem}"
     status = 200 if database == "ok" else 503
     return JSONResponse({"status": "ok" if status == 200 else "degraded", "database": database,
                          "rate_limits": svc.limiter.backend, "version": __version__}, status_code=status)

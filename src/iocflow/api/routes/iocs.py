@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -12,13 +12,11 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from iocflow.api.deps import Caller, ReadIocsDep, StoreDep
-from iocflow.api.errors import ApiError
+from iocflow.api.deps import ReadIocsDep, StoreDep
+from iocflow.api.params import IndicatorQueryDep
 from iocflow.api.tiers import Format
-from iocflow.store.models import IndicatorRow
-from iocflow.store.queries import IndicatorFilter, Page, SourceRef, list_indicators
-from iocflow.store.vocabulary import INDUSTRIES, Confidence, IndicatorType, SourceCategory
-from iocflow.times import as_utc, iso_z
+from iocflow.store.views import IndicatorRecord
+from iocflow.times import iso_z
 
 router = APIRouter(prefix="/api/v1", tags=["feed"])
 
@@ -28,59 +26,15 @@ CSV_COLUMNS = ("id", "type", "value", "confidence", "first_seen", "last_seen", "
 _MEDIA = {Format.JSON: "application/json", Format.CSV: "text/csv; charset=utf-8", Format.TXT: "text/plain; charset=utf-8"}
 
 
-_PLURAL = {"category": "categories", "industry": "industries"}
-
-
-def split_list(raw: str | None, valid: list[str], name: str) -> tuple[str, ...]:
-    """A comma-separated parameter, each item checked against ``valid`` (400 lists them as ``valid_<plural>``)."""
-    if not raw:
-        return ()
-    items = tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
-    bad = [item for item in items if item not in valid]
-    if bad:
-        raise ApiError(400, "invalid_parameter", f"unknown {name} {', '.join(map(repr, bad))}",
-                       {"parameter": name, f"valid_{_PLURAL.get(name, name + 's')}": valid})
-    return items
-
-
-def parse_cursor(raw: str | None) -> int | None:
-    if raw is None:
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise ApiError(400, "invalid_parameter", "cursor must be the next_cursor of a previous page",
-                       {"parameter": "cursor"})
-    return int(raw)
-
-
-def feed_filter(caller: Caller, *, type_: str | None, category: str | None, confidence: Confidence | None,
-                industry: str | None, feed: str | None, since: datetime | None, until: datetime | None,
-                include_expired: bool, include_allowlisted: bool, now: datetime) -> IndicatorFilter:
-    """The request's filters, with ``since`` clamped to the tier's lookback (silently, as documented)."""
-    earliest = now - timedelta(days=caller.tier.lookback_days)
-    since = as_utc(since) if since else None
-    until = as_utc(until) if until else None
-    return IndicatorFilter(
-        types=split_list(type_, [t.value for t in IndicatorType], "type"),
-        min_confidence=confidence.value if confidence else None,
-        categories=split_list(category, [c.value for c in SourceCategory], "category"),
-        feeds=tuple(f.strip() for f in (feed or "").split(",") if f.strip()),
-        industries=split_list(industry, sorted(INDUSTRIES), "industry"),
-        since=max(since, earliest) if since else earliest,
-        until=until,
-        include_expired=include_expired,
-        include_allowlisted=include_allowlisted,
-        now=now,
-    )
-
-
-def item(row: IndicatorRow, source: SourceRef | None, include_context: bool) -> dict[str, Any]:
+def item(record: IndicatorRecord, include_context: bool) -> dict[str, Any]:
+    source = record.source
     return {
-        "id": row.id,
-        "type": row.type,
-        "value": row.value,
-        "confidence": row.confidence,
-        "first_seen": row.first_seen,
-        "last_seen": row.last_seen,
+        "id": record.id,
+        "type": record.type,
+        "value": record.value,
+        "confidence": record.confidence,
+        "first_seen": record.first_seen,
+        "last_seen": record.last_seen,
         "source": {
             "article_id": source.article_id if source else None,
             "article_title": source.article_title if source else None,
@@ -89,8 +43,8 @@ def item(row: IndicatorRow, source: SourceRef | None, include_context: bool) -> 
             "category": source.category if source else None,
         },
         "context": (source.context if source else None) if include_context else None,
-        "tags": row.tags,
-        "mitre_techniques": row.techniques,
+        "tags": record.tags,
+        "mitre_techniques": record.techniques,
     }
 
 
@@ -111,69 +65,52 @@ def list_iocs(
     request: Request,
     caller: ReadIocsDep,
     store: StoreDep,
-    type: Annotated[str | None, Query(description="Comma-separated types, e.g. ipv4,domain,sha256.")] = None,  # noqa: A002
-    category: Annotated[str | None, Query(description="Source categories: news, research, threat-intel, vendor, government, community.")] = None,
-    confidence: Annotated[Confidence | None, Query(description="Minimum confidence.")] = None,
-    industry: Annotated[str | None, Query(description="Comma-separated industries the source article names.")] = None,
-    feed: Annotated[str | None, Query(description="Comma-separated source names.")] = None,
-    since: Annotated[datetime | None, Query(description="Last seen at or after (clamped to the tier's lookback).")] = None,
-    until: Annotated[datetime | None, Query(description="Last seen before.")] = None,
+    query: IndicatorQueryDep,
     limit: Annotated[int, Query(ge=1, description="Page size (capped by the tier).")] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page (keyset paging).")] = None,
     format: Annotated[Format, Query(description="json, csv or txt.")] = Format.JSON,  # noqa: A002
     include_context: bool = False,
-    include_expired: bool = False,
-    include_allowlisted: bool = False,
 ) -> Response:
     caller.need_format(format.value, f"{format.value} output")
-    now = datetime.now(UTC)
-    filters = feed_filter(caller, type_=type, category=category, confidence=confidence, industry=industry, feed=feed,
-                          since=since, until=until, include_expired=include_expired,
-                          include_allowlisted=include_allowlisted, now=now)
     limit = min(limit, caller.tier.max_results)
-    after = parse_cursor(cursor)
-    with store.transaction() as session:
-        page = list_indicators(session, filters, limit=limit + 1, offset=offset, after=after,
-                               with_total=format is Format.JSON)
-    more = len(page.rows) > limit
-    page.rows = page.rows[:limit]
+    page = store.indicators(query, limit=limit, offset=offset, cursor=cursor, with_total=format is Format.JSON)
     if format is Format.TXT:
-        return Response("".join(f"{r.value}\n" for r in page.rows), media_type=_MEDIA[format])
+        return Response("".join(f"{r.value}\n" for r in page.items), media_type=_MEDIA[format])
     if format is Format.CSV:
-        return Response(_csv(page), media_type=_MEDIA[format])
-    next_cursor = str(page.last_key) if more and page.last_key is not None else None
+        return Response(_csv(page.items), media_type=_MEDIA[format])
     body = {
         "meta": {
-            "total": page.total, "limit": limit, "offset": offset, "generated_at": now, "feed_version": FEED_VERSION,
-            "source": "iocflow", "next_cursor": next_cursor,
+            "total": page.total, "limit": limit, "offset": offset, "generated_at": query.now,
+            "feed_version": FEED_VERSION, "source": "iocflow", "next_cursor": page.next_cursor,
             "filters": {
-                "type": list(filters.types), "category": list(filters.categories), "confidence": filters.min_confidence,
-                "industry": list(filters.industries), "feed": list(filters.feeds), "since": filters.since,
-                "until": filters.until, "include_expired": include_expired, "include_allowlisted": include_allowlisted,
+                "type": list(query.types), "category": list(query.categories), "confidence": query.min_confidence,
+                "industry": list(query.industries), "feed": list(query.feeds), "since": query.since,
+                "until": query.until, "include_expired": query.include_expired,
+                "include_allowlisted": query.include_allowlisted,
             },
         },
-        "data": [item(r, page.sources.get(r.pk), include_context) for r in page.rows],
+        "data": [item(r, include_context) for r in page.items],
         "links": {
             "self": _link(request),
-            "next": _link(request, cursor=next_cursor, offset=None) if next_cursor else None,
-            "prev": _link(request, offset=max(0, offset - limit)) if offset > 0 and after is None else None,
+            "next": _link(request, cursor=page.next_cursor, offset=None) if page.next_cursor else None,
+            "prev": _link(request, offset=max(0, offset - limit)) if offset > 0 and cursor is None else None,
         },
     }
     return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")
 
 
-def _csv(page: Page) -> str:
+def _csv(records: Sequence[IndicatorRecord]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for row in page.rows:
-        source = page.sources.get(row.pk)
+    for record in records:
+        source = record.source
         writer.writerow([
-            row.id, row.type, row.value, row.confidence, iso_z(row.first_seen), iso_z(row.last_seen),
-            _csv_safe(source.article_url or source.article_title or "") if source else "",
-            _csv_safe(source.feed_name) if source else "", source.category if source else "",
-            _csv_safe(";".join(row.tags)),
+            record.id, record.type.value, record.value, record.confidence.value, iso_z(record.first_seen),
+            iso_z(record.last_seen), _csv_safe(source.article_url or source.article_title or "") if source else "",
+            _csv_safe(source.feed_name) if source else "", source.category.value if source else "",
+            _csv_safe(";".join(record.tags)),
         ])
     return buffer.getvalue()
 

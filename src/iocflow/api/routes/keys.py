@@ -11,8 +11,7 @@ from starlette.responses import JSONResponse
 from iocflow.api.deps import AdminDep, ServicesDep
 from iocflow.api.errors import ApiError
 from iocflow.api.tiers import DEFAULT_SCOPES, Scope
-from iocflow.exceptions import StoreError
-from iocflow.store.keys import ApiKey, create_key, list_keys, revoke_key
+from iocflow.store.keys import ApiKey
 from iocflow.times import iso_z
 
 router = APIRouter(prefix="/api/v1", tags=["keys"])
@@ -34,18 +33,15 @@ def create(body: KeyCreate, _: AdminDep, svc: ServicesDep) -> JSONResponse:
     if body.tier not in svc.tiers:
         raise ApiError(400, "invalid_parameter", f"unknown tier {body.tier!r}",
                        {"parameter": "tier", "valid_tiers": sorted(svc.tiers)})
-    key, secret = create_key(svc.store, name=body.name, tier=body.tier, scopes=tuple(s.value for s in body.scopes))
+    key, secret = svc.store.create_key(name=body.name, tier=body.tier, scopes=tuple(s.value for s in body.scopes))
     return JSONResponse(key_json(key) | {"key": secret}, status_code=201)
 
 
 @router.get("/keys", summary="List keys (never their secrets)")
 def index(_: AdminDep, svc: ServicesDep) -> JSONResponse:
-    return JSONResponse({"data": [key_json(k) for k in list_keys(svc.store)]})
+    return JSONResponse({"data": [key_json(k) for k in svc.store.keys()]})
 
 
 @router.delete("/keys/{key_id}", summary="Revoke a key by id or prefix")
 def revoke(key_id: str, _: AdminDep, svc: ServicesDep) -> JSONResponse:
-    try:
-        return JSONResponse(key_json(revoke_key(svc.store, key_id)))
-    except StoreError as exc:
-        raise ApiError(404, "not_found", str(exc)) from None
+    return JSONResponse(key_json(svc.store.revoke_key(key_id)))

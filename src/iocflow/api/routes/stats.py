@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from iocflow.api.deps import ReadIocsDep, StoreDep
-from iocflow.store.queries import stats
 
 router = APIRouter(prefix="/api/v1", tags=["stats"])
 
@@ -18,6 +17,10 @@ router = APIRouter(prefix="/api/v1", tags=["stats"])
 @router.get("/stats", summary="Counts by type, source and day")
 def get_stats(_: ReadIocsDep, store: StoreDep,
               days: Annotated[int, Query(ge=1, le=366, description="Days covered by by_day.")] = 30) -> Response:
-    with store.transaction() as session:
-        body = stats(session, days=days, now=datetime.now(UTC))
+    stats = store.stats(days=days, now=datetime.now(UTC))
+    body = {
+        "total": stats.total, "by_type": {kind.value: n for kind, n in stats.by_type.items()},
+        "by_source": [{"source": s.source, "category": s.category, "indicators": s.indicators} for s in stats.by_source],
+        "by_day": stats.by_day, "allowlisted": stats.allowlisted, "expired": stats.expired, "articles": stats.articles,
+    }
     return Response(orjson.dumps(body), media_type="application/json")
