@@ -25,7 +25,6 @@ from fastapi.testclient import TestClient
 from iocflow.api.app import create_app
 from iocflow.ingest.service import ingest_article, ingest_feed
 from iocflow.settings import Settings
-from iocflow.store.keys import create_key
 from iocflow.store.records import Observation, Source
 from iocflow.store.store import Store
 from iocflow.store.vocabulary import IndicatorType, Reliability, SourceCategory, SourceKind
@@ -94,7 +93,7 @@ def store(loaded_db: Path, tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def keys(store: Store) -> dict[str, str]:
     """A secret per entry of ``KEYS``."""
-    return {name: create_key(store, name=name, tier=tier, scopes=scopes)[1] for name, (tier, scopes) in KEYS.items()}
+    return {name: store.create_key(name=name, tier=tier, scopes=scopes)[1] for name, (tier, scopes) in KEYS.items()}
 
 
 @dataclass

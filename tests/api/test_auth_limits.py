@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 import pytest
 
-from iocflow.store.keys import create_key, revoke_key
 from iocflow.store.store import Store
 from tests.api.conftest import Api, assert_error, bearer
 
@@ -45,9 +44,9 @@ def test_unknown_key_is_401_invalid(api: Api, secret: str) -> None:
 
 
 def test_revoked_key_is_refused(api: Api, store: Store) -> None:
-    key, secret = create_key(store, name="soon-gone", tier="pro", scopes=("read:iocs",))
+    key, secret = store.create_key(name="soon-gone", tier="pro", scopes=("read:iocs",))
     assert api.client.get(FEED, headers=bearer(secret)).status_code == 200
-    revoke_key(store, key.id)
+    store.revoke_key(key.id)
     assert_error(api.client.get(FEED, headers=bearer(secret)), 401, "invalid_api_key")
 
 
@@ -173,7 +172,7 @@ def test_limits_are_per_key(api: Api, store: Store) -> None:
     for _ in range(10):
         assert api.get(FEED, key="free").status_code == 200
     assert api.get(FEED, key="free").status_code == 429
-    _, other_free = create_key(store, name="another-free", tier="free", scopes=("read:iocs",))
+    _, other_free = store.create_key(name="another-free", tier="free", scopes=("read:iocs",))
     answer = api.client.get(FEED, headers=bearer(other_free))
     assert answer.status_code == 200
     assert answer.headers["X-RateLimit-Remaining"] == "9"
@@ -183,7 +182,7 @@ def test_limits_are_per_key(api: Api, store: Store) -> None:
 def test_per_day_limit(make_api: Callable[..., Api], store: Store) -> None:
     api = make_api(tiers={"tiny": {"per_minute": 100, "per_day": 3, "max_results": 5, "lookback_days": 1,
                                    "formats": ["json"]}})
-    _, secret = create_key(store, name="tiny", tier="tiny", scopes=("read:iocs",))
+    _, secret = store.create_key(name="tiny", tier="tiny", scopes=("read:iocs",))
     answers = [api.client.get(FEED, headers=bearer(secret)) for _ in range(4)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert [a.headers["X-RateLimit-Remaining"] for a in answers[:3]] == ["2", "1", "0"]
@@ -211,6 +210,6 @@ def test_unauthenticated_requests_are_limited_by_address(make_api: Callable[...,
 
 
 def test_key_of_a_removed_tier_is_refused(api: Api, store: Store) -> None:
-    _, secret = create_key(store, name="legacy", tier="enterprise", scopes=("read:iocs",))
+    _, secret = store.create_key(name="legacy", tier="enterprise", scopes=("read:iocs",))
     details = assert_error(api.client.get(FEED, headers=bearer(secret)), 403, "insufficient_scope")
     assert details["tier"] == "enterprise"

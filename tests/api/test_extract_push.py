@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from iocflow.store.keys import create_key
 from iocflow.store.store import Store
+from iocflow.store.vocabulary import IndicatorType
 from tests.api.conftest import Api, assert_error
 from tests.documents import pdf_with_text
 
@@ -111,7 +111,7 @@ def test_store_must_be_a_boolean(api: Api) -> None:
 
 def test_extract_without_the_scope_is_403(make_api: Callable[..., Api], store: Store) -> None:
     api = make_api()
-    _, secret = create_key(store, name="reader", tier="pro", scopes=("read:iocs",))
+    _, secret = store.create_key(name="reader", tier="pro", scopes=("read:iocs",))
     details = assert_error(api.client.post(EXTRACT, content=TEXT, headers={"X-API-Key": secret}), 403,
                            "insufficient_scope")
     assert details["required_scope"] == "extract"
@@ -257,7 +257,7 @@ def test_soar_without_a_key_is_401_in_its_shape(api: Api) -> None:
 
 
 def test_soar_without_the_scope_is_403_in_its_shape(api: Api, store: Store) -> None:
-    _, secret = create_key(store, name="reader", tier="pro", scopes=("read:iocs",))
+    _, secret = store.create_key(name="reader", tier="pro", scopes=("read:iocs",))
     answer = api.client.post(SOAR, json=soar_body("x"), headers={"X-API-Key": secret})
     assert answer.status_code == 403
     assert set(answer.json()) == {"error", "returnData"}
@@ -299,9 +299,10 @@ def test_xdr_push_stores_indicators(api: Api, store: Store) -> None:
     answer = api.client.post(XDR, json=body, headers=xdr_headers(api.keys["writer"]))
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"reply": {"success": True, "validation_errors": []}}
-    assert store.get_indicator("domain", "xdr-pushed-c2.top") is not None
-    assert store.get_indicator("ipv4", "45.155.205.233") is not None
-    sources = {src.name for _, src in store.sightings(store.get_indicator("domain", "xdr-pushed-c2.top").id)}
+    pushed = store.indicator(IndicatorType.DOMAIN, "xdr-pushed-c2.top")
+    assert pushed is not None
+    assert store.indicator(IndicatorType.IPV4, "45.155.205.233") is not None
+    sources = {s.feed_name for s in pushed.sightings}
     assert sources == {"xdr-push:writer"}
     looked_up = api.get("/api/v1/lookup", params={"value": "xdr-pushed-c2.top", "type": "domain"}).json()
     assert (looked_up["reputation"], looked_up["severity"]) == ("bad", "high")
@@ -328,7 +329,7 @@ def test_xdr_validate_true_with_a_bad_item_stores_nothing(api: Api, store: Store
     assert [(e["index"], e["indicator"]) for e in reply["validation_errors"]] == [(1, "999.1.1.1"), (2, "abc")]
     assert all(e["error"] for e in reply["validation_errors"])
     assert store.count() == before
-    assert store.get_indicator("domain", "xdr-valid-c2.top") is None
+    assert store.indicator(IndicatorType.DOMAIN, "xdr-valid-c2.top") is None
 
 
 def test_xdr_validate_false_stores_the_valid_items(api: Api, store: Store) -> None:
@@ -336,7 +337,7 @@ def test_xdr_validate_false_stores_the_valid_items(api: Api, store: Store) -> No
                              {"indicator": "999.1.1.1", "type": "IP"}], "validate": False}
     reply = api.client.post(XDR, json=body, headers=xdr_headers(api.keys["writer"])).json()["reply"]
     assert [e["index"] for e in reply["validation_errors"]] == [1]
-    assert store.get_indicator("domain", "xdr-valid-c2.top") is not None
+    assert store.indicator(IndicatorType.DOMAIN, "xdr-valid-c2.top") is not None
 
 
 def test_xdr_large_reply_is_gzipped_when_asked(api: Api) -> None:

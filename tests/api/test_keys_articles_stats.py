@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
-from iocflow.exceptions import StoreError
+from iocflow.api.app import create_app
+from iocflow.exceptions import StoreError, Unavailable
+from iocflow.settings import Settings
+from iocflow.store.filters import IndicatorQuery
 from iocflow.store.records import Article, Observation, Source
 from iocflow.store.store import Store
 from iocflow.store.vocabulary import IndicatorType, Reliability, SourceCategory, SourceKind
@@ -227,7 +232,8 @@ def test_articles_need_read_iocs(api: Api) -> None:
 def test_stats_counts(api: Api, store: Store) -> None:
     body = api.get(STATS).json()
     assert body["total"] == store.count() == sum(body["by_type"].values())
-    assert body["by_type"]["ipv4"] == store.count(IndicatorType.IPV4)
+    ipv4 = IndicatorQuery(types=(IndicatorType.IPV4,), include_expired=True, include_allowlisted=True)
+    assert body["by_type"]["ipv4"] == store.count(ipv4)
     assert body["by_type"]["mitre_attack"] == 2
     by_source = {s["source"]: s for s in body["by_source"]}
     assert by_source["articles"] == {"source": "articles", "category": "research", "indicators": 10}
@@ -307,11 +313,12 @@ def test_wrong_method_is_405_in_the_envelope(api: Api) -> None:
 # -- internal errors -----------------------------------------------------------------------------
 
 
-def test_internal_error_is_500_without_a_trace(make_api: Callable[..., Api], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_internal_error_is_500_without_a_trace(make_api: Callable[..., Api], monkeypatch: pytest.MonkeyPatch,
+                                               store: Store) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret-internal-detail at /srv/iocflow/queries.py")
 
-    monkeypatch.setattr("iocflow.api.routes.stats.stats", broken)
+    monkeypatch.setattr(store, "stats", broken)
     api = make_api(raise_server_exceptions=False)
     answer = api.get(STATS, headers={"X-Request-ID": "trace-for-the-500"})
     details = assert_error(answer, 500, "internal_error")
@@ -333,9 +340,32 @@ def test_internal_error_in_an_async_endpoint(make_api: Callable[..., Api], monke
     assert "secret-internal-detail" not in answer.text
 
 
-def test_store_failure_is_503(make_api: Callable[..., Api], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_store_failure_is_503(make_api: Callable[..., Api], monkeypatch: pytest.MonkeyPatch, store: Store) -> None:
     def broken(*args: object, **kwargs: object) -> None:
-        raise StoreError("database error: connection refused")
+        raise Unavailable("database error: connection refused")
 
-    monkeypatch.setattr("iocflow.api.routes.stats.stats", broken)
+    monkeypatch.setattr(store, "stats", broken)
     assert_error(make_api(raise_server_exceptions=False).get(STATS), 503, "store_unavailable")
+
+
+def test_store_errors_are_mapped_by_type_not_by_message(make_api: Callable[..., Api], monkeypatch: pytest.MonkeyPatch,
+                                                        store: Store) -> None:
+    def refused(*args: object, **kwargs: object) -> None:
+        raise StoreError("database error: no schema")  # the words of an outage, but not an Unavailable
+
+    monkeypatch.setattr(store, "stats", refused)
+    assert make_api(raise_server_exceptions=False).get(STATS).status_code != 503
+
+
+@pytest.mark.parametrize("path", [STATS, ARTICLES, "/api/v1/iocs"])
+def test_a_store_without_a_schema_is_503_with_the_fix(tmp_path: Path, path: str) -> None:
+    empty = Store(f"sqlite:///{tmp_path / 'never-upgraded.db'}")
+    try:
+        app = create_app(Settings(database_url=empty.url), store=empty)
+        client = TestClient(app, raise_server_exceptions=False)
+        answer = client.get(path, headers=bearer("sk_live_" + "x" * 43))  # a key the store has to look up
+        assert_error(answer, 503, "store_unavailable")
+        assert "run `iocflow db upgrade`" in answer.json()["error"]["message"]
+        assert "no such table" not in answer.text and "Traceback" not in answer.text
+    finally:
+        empty.close()

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from iocflow.cli import app
-from iocflow.store.db import head_revision
+from iocflow.store.filters import IndicatorQuery
 from iocflow.store.store import Store
 from iocflow.store.vocabulary import IndicatorType
 
@@ -31,8 +31,11 @@ def invoke(*args: str) -> tuple[int, str, str]:
 
 
 def test_db_upgrade_reports_the_revision(tmp_path: Path) -> None:
-    code, _, err = invoke("db", "upgrade", "--database", f"sqlite:///{tmp_path / 'x.db'}")
-    assert code == 0 and f"revision {head_revision()}" in err
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert Store(url).revision() is None  # nothing there yet
+    code, _, err = invoke("db", "upgrade", "--database", url)
+    revision = Store(url).revision()  # a fresh upgrade is at head (tests/store/test_store.py checks)
+    assert code == 0 and revision is not None and f"revision {revision}" in err
 
 
 def test_ingest_feed_file_with_detected_format_and_json_report(db: str) -> None:
@@ -88,10 +91,10 @@ def test_ingest_article_and_rss_files(db: str) -> None:
     code, out, _ = invoke("ingest", "rss", str(FIXTURES / "news_feed.rss"), "--no-fetch", "--json", "--database", db)
     assert code == 0 and json.loads(out)[0]["new"] >= 3
     store = Store(db)
-    row = store.get_indicator(IndicatorType.IPV4, "185.220.101.47")
-    assert row is not None
-    [(_, source)] = store.sightings(row.id)
-    assert (source.name, source.category) == ("articles", "vendor")
+    detail = store.indicator(IndicatorType.IPV4, "185.220.101.47")
+    assert detail is not None
+    [sighting] = detail.sightings
+    assert (sighting.feed_name, sighting.category) == ("articles", "vendor")
 
 
 def test_ingest_xdr_body(db: str, tmp_path: Path) -> None:
@@ -136,26 +139,24 @@ def test_allowlist_commands(db: str) -> None:
     target = next(r for r in _ips(store) if not r[1])[0]
     code, _, err = invoke("allowlist", "add", target, "--reason", "our scanner", "--database", db)
     assert code == 0 and "allowlisted" in err
-    row = store.get_indicator(IndicatorType.IPV4, target)
-    assert row is not None and row.allowlisted and row.allowlist_reason == "operator allowlist: our scanner"
+    detail = store.indicator(IndicatorType.IPV4, target)
+    assert detail is not None
+    row = detail.record
+    assert row.allowlisted and row.allowlist_reason == "operator allowlist: our scanner"
     code, out, _ = invoke("allowlist", "list", "--json", "--database", db)
     assert [(e["value"], e["reason"]) for e in json.loads(out)] == [(target, "our scanner")]
     code, _, err = invoke("allowlist", "add", "two words", "--database", db)
     assert code == 2 and "no spaces" in err
     code, _, _ = invoke("allowlist", "remove", target, "--database", db)
     assert code == 0
-    row = store.get_indicator(IndicatorType.IPV4, target)
-    assert row is not None and not row.allowlisted
+    detail = store.indicator(IndicatorType.IPV4, target)
+    assert detail is not None and not detail.record.allowlisted
 
 
 def _ips(store: Store) -> list[tuple[str, bool]]:
-    from sqlalchemy import select
-
-    from iocflow.store.models import IndicatorRow
-
-    with store.transaction() as s:
-        return [(v, a) for v, a in s.execute(select(IndicatorRow.value, IndicatorRow.allowlisted)
-                                             .where(IndicatorRow.type == "ipv4"))]
+    """Every stored IPv4 value with its allowlisted flag."""
+    query = IndicatorQuery(types=(IndicatorType.IPV4,), include_allowlisted=True, include_expired=True)
+    return [(r.value, r.allowlisted) for r in store.iter_indicators(query)]
 
 
 def test_downloads_use_the_http_settings(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -197,4 +198,4 @@ def test_downloads_use_the_http_settings(db: str, monkeypatch: pytest.MonkeyPatc
     assert code == 0, err
     assert len(requests) == 2
     assert {(r["User-Agent"], r["Auth-Key"]) for r in requests} == {("soc-pipeline/2", "k-123")}
-    assert Store(db).get_indicator("domain", "update-cdn-sync.top") is not None
+    assert Store(db).indicator(IndicatorType.DOMAIN, "update-cdn-sync.top") is not None

@@ -105,8 +105,10 @@ def test_article_ingest_from_a_file(store: Store) -> None:
     assert report.ok and report.new >= 8 and report.rejected == 0
     again = ingest_article(store, str(FIXTURES / "article_blog.html"), now=NOW)
     assert (again.new, again.updated) == (0, 0)
-    row = store.get_indicator(IndicatorType.IPV4, "185.220.101.47")
-    assert row is not None and row.industries == ["finance", "healthcare"] and row.techniques == ["T1566.001", "T1574.002"]
+    detail = store.indicator(IndicatorType.IPV4, "185.220.101.47")
+    assert detail is not None
+    row = detail.record
+    assert row.industries == ("finance", "healthcare") and row.techniques == ("T1566.001", "T1574.002")
 
 
 def test_unreadable_article_fails_cleanly(store: Store, tmp_path: Path) -> None:
@@ -144,16 +146,17 @@ def test_rss_ingest_fetches_teasers_and_counts_broken_entries(store: Store) -> N
         report = ingest_rss(store, "https://research.example-vendor.io/feed", client=client, now=NOW)
     assert report.ok and report.source == "Example Threat Research"
     assert report.rejected == 1 and "Broken link" in report.errors[0] and "404" in report.errors[0]
-    assert store.get_indicator(IndicatorType.URL, "http://login-portal-energy.site/owa/") is not None
-    teaser = store.get_indicator(IndicatorType.IPV4, "91.92.109.14")
+    assert store.indicator(IndicatorType.URL, "http://login-portal-energy.site/owa/") is not None
+    teaser = store.indicator(IndicatorType.IPV4, "91.92.109.14")
     assert teaser is not None
-    energy = store.get_indicator(IndicatorType.IPV4, "45.155.205.233")
-    assert energy is not None and energy.industries == ["energy"] and energy.techniques == ["T1566.002"]
-    [(sighting, source)] = store.sightings(energy.id)
-    assert source.kind == "article" and "posts credentials to 45.155.205[.]233" in (sighting.context or "")
+    energy = store.indicator(IndicatorType.IPV4, "45.155.205.233")
+    assert energy is not None
+    assert energy.record.industries == ("energy",) and energy.record.techniques == ("T1566.002",)
+    [sighting] = energy.sightings
+    assert sighting.kind == "article" and "posts credentials to 45.155.205[.]233" in (sighting.context or "")
 
 
 def test_rss_without_fetching_uses_feed_text(store: Store) -> None:
     report = ingest_rss(store, str(FIXTURES / "news_feed.rss"), fetch_pages=False, now=NOW)
     assert report.ok and report.rejected == 0
-    assert store.get_indicator(IndicatorType.DOMAIN, "update-check-service.com") is not None
+    assert store.indicator(IndicatorType.DOMAIN, "update-check-service.com") is not None

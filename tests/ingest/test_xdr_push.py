@@ -95,10 +95,12 @@ def test_validate_false_stores_the_valid_items(store: Store) -> None:
                                      {"indicator": "nope", "type": "IP"}, validate=False), now=NOW)
     assert reply.success is False and len(reply.validation_errors) == 1
     assert reply.report is not None and (reply.report.new, reply.report.rejected) == (1, 1)
-    row = store.get_indicator(IndicatorType.IPV4, "45.77.1.2")
-    assert row is not None and row.severity == "critical" and row.expires_at == NOW + timedelta(days=30)
-    [(_, source)] = store.sightings(row.id)
-    assert (source.name, source.kind) == ("cortex-xdr-push", "push")
+    detail = store.indicator(IndicatorType.IPV4, "45.77.1.2")
+    assert detail is not None
+    row = detail.record
+    assert row.severity == "critical" and row.expires_at == NOW + timedelta(days=30)
+    [sighting] = detail.sightings
+    assert (sighting.feed_name, sighting.kind) == ("cortex-xdr-push", "push")
 
 
 def test_a_clean_push_succeeds_and_is_idempotent(store: Store) -> None:
@@ -106,5 +108,7 @@ def test_a_clean_push_succeeds_and_is_idempotent(store: Store) -> None:
     assert insert_jsons(store, request, now=NOW).as_dict() == {"reply": {"success": True, "validation_errors": []}}
     again = insert_jsons(store, request, now=NOW + timedelta(hours=1))
     assert again.report is not None and (again.report.new, again.report.unchanged) == (0, 1)
-    row = store.get_indicator(IndicatorType.DOMAIN, "evil-cdn.top")
-    assert row is not None and (row.reputation, row.reliability, row.confidence) == ("bad", "A", "high")
+    detail = store.indicator(IndicatorType.DOMAIN, "evil-cdn.top")
+    assert detail is not None
+    row = detail.record
+    assert (row.reputation, row.reliability, row.confidence) == ("bad", "A", "high")

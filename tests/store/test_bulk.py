@@ -31,10 +31,10 @@ def _indicator(value: str, **overrides: object) -> dict[str, object]:
 
 def test_inserted_keys_are_the_stored_ones(store: Store) -> None:
     rows = [_indicator(f"host{i}.example.net") for i in range(1200)]
-    with store.transaction() as session:
+    with store._transaction() as session:
         bulk.insert_keyed(session, IndicatorRow.__table__, rows[:7], natural="id")  # keys do not start at 1
         keys = bulk.insert_keyed(session, IndicatorRow.__table__, rows[7:], natural="id")
-    with store.transaction() as session:
+    with store._transaction() as session:
         stored = dict(session.execute(select(IndicatorRow.id, IndicatorRow.pk)).all())
     assert len(keys) == 1193
     assert keys == {row["id"]: stored[row["id"]] for row in rows[7:]}  # type: ignore[index]
@@ -43,7 +43,7 @@ def test_inserted_keys_are_the_stored_ones(store: Store) -> None:
 def test_keys_are_read_back_when_they_are_not_consecutive(store: Store) -> None:
     # Rows that bring their own keys, out of order: the last-rowid arithmetic must notice and look them up.
     rows = [_indicator("b.example.net", pk=50), _indicator("a.example.net", pk=10), _indicator("c.example.net", pk=30)]
-    with store.transaction() as session:
+    with store._transaction() as session:
         keys = bulk.insert_keyed(session, IndicatorRow.__table__, rows, natural="id")
     assert keys == {rows[0]["id"]: 50, rows[1]["id"]: 10, rows[2]["id"]: 30}
 
@@ -52,11 +52,11 @@ def test_converted_values_read_back_as_the_orm_writes_them(store: Store) -> None
     other_zone = timezone(timedelta(hours=5, minutes=30))
     row = _indicator("x.example.net", first_seen=T0.astimezone(other_zone), expires_at=T0 + timedelta(days=30),
                      tags=["ünïcode", 'quote"d'], comment="a 'comment'")
-    with store.transaction() as session:
+    with store._transaction() as session:
         bulk.insert_rows(session, IndicatorRow.__table__, [row])
         session.add(IndicatorRow(**(_indicator("y.example.net") | {"first_seen": T0, "expires_at": T0 + timedelta(days=30),
                                                                    "tags": ["ünïcode", 'quote"d']})))
-    with store.transaction() as session:
+    with store._transaction() as session:
         bulk_row, orm_row = (session.scalars(select(IndicatorRow).where(IndicatorRow.value == v)).one()
                              for v in ("x.example.net", "y.example.net"))
         assert bulk_row.first_seen == T0 and bulk_row.first_seen.tzinfo is not None
@@ -70,12 +70,12 @@ def test_converted_values_read_back_as_the_orm_writes_them(store: Store) -> None
 
 
 def test_update_rows_by_key(store: Store) -> None:
-    with store.transaction() as session:
+    with store._transaction() as session:
         keys = bulk.insert_keyed(session, IndicatorRow.__table__, [_indicator("u.example.net")], natural="id")
         bulk.update_rows(session, IndicatorRow.__table__, [{"pk": k, "comment": "changed"} for k in keys.values()],
                          key="pk")
         bulk.update_rows(session, SourceRow.__table__, [], key="id")  # nothing to do is not an error
-    with store.transaction() as session:
+    with store._transaction() as session:
         assert session.scalar(select(IndicatorRow.comment)) == "changed"
 
 
@@ -86,10 +86,10 @@ def test_ids_are_standard_uuid5(name: str) -> None:
 
 def test_columns_empty_in_every_row_are_stored_null(store: Store) -> None:
     rows = [_indicator("n1.example.net"), _indicator("n2.example.net", comment="kept", allowlisted=True)]
-    with store.transaction() as session:
+    with store._transaction() as session:
         bulk.insert_rows(session, IndicatorRow.__table__, rows)  # comment: None, then a value
         bulk.insert_rows(session, IndicatorRow.__table__, [_indicator("n3.example.net")])  # comment: None only
-    with store.transaction() as session:
+    with store._transaction() as session:
         stored = {r.value: (r.comment, r.indicator_class, r.allowlisted) for r in session.scalars(select(IndicatorRow))}
     assert stored == {"n1.example.net": (None, None, False), "n2.example.net": ("kept", None, True),
                       "n3.example.net": (None, None, False)}
@@ -97,9 +97,9 @@ def test_columns_empty_in_every_row_are_stored_null(store: Store) -> None:
 
 def test_a_duplicate_key_is_sqlalchemys_integrity_error_on_both_databases(store: Store) -> None:
     # Store.record retries a batch once on IntegrityError (a concurrent writer inserted the same indicator).
-    with store.transaction() as session:
+    with store._transaction() as session:
         bulk.insert_rows(session, IndicatorRow.__table__, [_indicator("dup.example.net")])
-    with pytest.raises(IntegrityError), store.transaction() as session:
+    with pytest.raises(IntegrityError), store._transaction() as session:
         bulk.insert_keyed(session, IndicatorRow.__table__, [_indicator("other.example.net"), _indicator("dup.example.net")],
                           natural="id")
     assert store.count() == 1  # the failed batch left nothing behind

@@ -105,11 +105,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def has_schema(engine: Engine) -> bool:
-    """Whether the database holds iocflow's tables (False also when it cannot be reached at all)."""
-    try:
-        return inspect(engine).has_table("indicators")
-    except SQLAlchemyError:
-        return False
+    """Whether the database holds iocflow's tables; a database that cannot be reached raises SQLAlchemyError."""
+    return inspect(engine).has_table("indicators")
 
 
 def current_revision(engine: Engine) -> str | None:

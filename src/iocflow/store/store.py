@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Final
 
 from sqlalchemy import delete, insert, select, text, update
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from iocflow.exceptions import AlreadyExists, NotFound, Unavailable
@@ -95,7 +95,11 @@ class Store:
             with db.transaction(self._sessions) as session:
                 yield session
         except (OperationalError, ProgrammingError) as exc:
-            if not db.has_schema(self.engine):
+            try:
+                reachable_without_schema = not db.has_schema(self.engine)
+            except SQLAlchemyError:  # not reachable at all: say what failed, not "migrate"
+                reachable_without_schema = False
+            if reachable_without_schema:
                 raise Unavailable("the database has no iocflow schema yet: run `iocflow db upgrade`") from exc
             raise Unavailable(f"database error: {exc.orig or exc}") from exc
 
