@@ -57,6 +57,35 @@ def test_ingest_feed_summary_table_and_rejections(db: str) -> None:
     assert "rejected:" in err
 
 
+def test_feed_source_options_are_honoured_when_the_format_is_detected(db: str) -> None:
+    """--name, --category and --reliability apply whether or not --format is given (they were dropped when the
+    format was detected), so a reliability-E source's confidence is capped at low."""
+    code, out, _ = invoke("ingest", "feed", str(FIXTURES / "urlhaus_recent.csv"), "--name", "shady-mirror",
+                          "--category", "community", "--reliability", "E", "--json", "--database", db)
+    assert code == 0 and json.loads(out)[0]["source"] == "shady-mirror"
+    records = list(Store(db).iter_indicators(IndicatorQuery(include_expired=True, include_allowlisted=True)))
+    assert records
+    for record in records:
+        detail = Store(db).indicator(record.type, record.value)
+        assert detail is not None
+        assert {(s.feed_name, s.category, s.reliability) for s in detail.sightings} == {("shady-mirror", "community", "E")}
+        assert record.confidence == "low"
+
+
+def test_rss_source_options_each_apply_alone(db: str) -> None:
+    """--category alone keeps the feed's title as the source name; --source alone keeps the default category."""
+    code, out, _ = invoke("ingest", "rss", str(FIXTURES / "news_feed.rss"), "--no-fetch", "--category", "government",
+                          "--reliability", "B", "--json", "--database", db)
+    assert code == 0
+    [report] = json.loads(out)
+    assert report["new"] >= 3 and report["source"] not in ("articles", "news_feed.rss")
+    store = Store(db)
+    sources = {(s.feed_name, s.category, s.reliability)
+               for record in store.iter_indicators(IndicatorQuery(include_expired=True, include_allowlisted=True))
+               for s in store.indicator(record.type, record.value).sightings}  # type: ignore[union-attr]
+    assert sources == {(report["source"], "government", "B")}
+
+
 def test_a_broken_feed_fails_with_exit_1_and_stores_nothing(db: str) -> None:
     code, _, err = invoke("ingest", "feed", str(FIXTURES / "threatfox_recent_truncated.json"), "--format", "threatfox",
                           "--database", db)

@@ -132,10 +132,10 @@ def ingest_feed_command(
             chosen = get_format(fmt)
     except FeedError as exc:
         raise fail(str(exc)) from None
-    source = service.feed_source(chosen, name, category=category, reliability=reliability, url=location) if chosen else None
     with open_store(database) as store, open_http() as http, _progress(f"ingesting {target}") as advance:
-        report, _ = service.ingest_feed(store, location, fmt=chosen, source=source, on_batch=advance,
-                                        client=http.client, retries=http.retries)
+        report, _ = service.ingest_feed(store, location, fmt=chosen, name=name, category=category,
+                                        reliability=reliability, on_batch=advance, client=http.client,
+                                        retries=http.retries)
     _summary([report], as_json)
 
 
@@ -181,12 +181,8 @@ def ingest_rss_command(
         disable=not err.is_terminal,
     ) as progress:
         task = progress.add_task(f"reading {target}", total=None)
-        source = None
-        if source_name or category or reliability:
-            source = service.article_source(target if "://" in target else None, name=source_name,
-                                            category=category or SourceCategory.RESEARCH,
-                                            reliability=reliability or Reliability.C)
-        report = service.ingest_rss(store, target, source=source, fetch_pages=not no_fetch,
+        report = service.ingest_rss(store, target, name=source_name, category=category or SourceCategory.RESEARCH,
+                                    reliability=reliability or Reliability.C, fetch_pages=not no_fetch,
                                     client=http.client, retries=http.retries,
                                     on_entry=lambda done, total: progress.update(task, completed=done, total=total))
     _summary([report], as_json)

@@ -40,6 +40,9 @@ def ingest_feed(
     *,
     fmt: FeedFormat | None = None,
     source: Source | None = None,
+    name: str | None = None,
+    category: SourceCategory | None = None,
+    reliability: Reliability | None = None,
     client: httpx.Client | None = None,
     etag: str | None = None,
     last_modified: str | None = None,
@@ -47,19 +50,23 @@ def ingest_feed(
     now: datetime | None = None,
     on_batch: Progress | None = None,
 ) -> tuple[IngestReport, Fetched | None]:
-    """Fetch and store one feed document; returns the report and what was fetched (for its validators)."""
+    """Fetch and store one feed document; returns the report and what was fetched (for its validators).
+
+    The source is ``source`` when given; else the format's, with ``name``, ``category`` and ``reliability``
+    taking the place of its defaults once the format is known (detected from the content when not given).
+    """
     from iocflow.ingest.feeds.registry import detect_format  # the feed formats load only when a feed is ingested
 
-    name = source.name if source else (fmt.name if fmt else location)
+    reported = source.name if source else (name or (fmt.name if fmt else location))
     try:
         fetched = fetch(location, client=client, etag=etag, last_modified=last_modified, retries=retries)
         if fetched.data is None:
-            return IngestReport(name, not_modified=True), fetched
+            return IngestReport(reported, not_modified=True), fetched
         fmt = fmt or detect_format(fetched.data)
-        source = source or feed_source(fmt, url=location)
+        source = source or feed_source(fmt, name, category=category, reliability=reliability, url=location)
         parsed = fmt.parse(fetched.data, relative_fetcher(location, client=client, retries=retries))
     except FeedError as exc:
-        return IngestReport(name, failed=str(exc)), None
+        return IngestReport(reported, failed=str(exc)), None
     return store_parsed(store, source, parsed, now=now, on_batch=on_batch), fetched
 
 
@@ -88,19 +95,23 @@ def ingest_rss(
     store: Store,
     location: str,
     *,
-    source: Source | None = None,
+    name: str | None = None,
+    category: SourceCategory = SourceCategory.RESEARCH,
+    reliability: Reliability = Reliability.C,
     client: httpx.Client | None = None,
     retries: int = 3,
     fetch_pages: bool = True,
     now: datetime | None = None,
     on_entry: Callable[[int, int], None] | None = None,
 ) -> IngestReport:
-    """Every entry of an RSS/Atom feed as an article; an entry that fails is counted, not fatal."""
+    """Every entry of an RSS/Atom feed as an article; an entry that fails is counted, not fatal.
+
+    The source is named ``name``, else after the feed's title, else its site."""
     try:
         feed = articles.read_news_feed(fetch(location, client=client, retries=retries).data or b"", location=location)
     except FeedError as exc:
-        return IngestReport(source.name if source else location, failed=str(exc))
-    source = source or article_source(feed.link or location, name=feed.title)
+        return IngestReport(name or location, failed=str(exc))
+    source = article_source(feed.link or location, name=name or feed.title, category=category, reliability=reliability)
     get_page = (lambda url: fetch(url, client=client, retries=retries).data or b"") if fetch_pages else None
     parts: list[Parsed] = []
     failed = Parsed()
