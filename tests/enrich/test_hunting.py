@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import urllib.parse
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 
 import pytest
 import yaml
@@ -31,10 +32,12 @@ from iocflow.enrich.hunting import (
     HUNTABLE_TYPES,
     KQL,
     PLATFORMS,
+    SIGMA_DEFAULT_LEVEL,
     SIGMA_MAX_CHARS,
     SIGMA_SPECS,
     SPLUNK,
     Dialect,
+    SigmaIndicator,
     Field,
     HuntingError,
     Match,
@@ -43,9 +46,12 @@ from iocflow.enrich.hunting import (
     queries_for,
     sigma_escape,
     sigma_rule,
+    sigma_rules,
 )
 from iocflow.exceptions import IocflowError
 from iocflow.store.records import indicator_id
+from iocflow.store.views import IndicatorRecord, SourceRef
+from iocflow.store.vocabulary import Confidence, Reputation, Severity, SourceCategory
 from iocflow.store.vocabulary import IndicatorType as T
 
 SAMPLES: dict[T, str] = {
@@ -212,7 +218,7 @@ EXPECTED: dict[T, dict[str, list[str]]] = {
                 '"\\\\Software\\\\Microsoft\\\\Windows\\\\CurrentVersion\\\\Run"'],
         "elastic": ['TO_LOWER(registry.key) IN ("software\\\\microsoft\\\\windows\\\\currentversion\\\\run")'],
         "sigma": ["category: registry_event", "TargetObject|endswith:", "TargetObject|contains:",
-                  "condition: 1 of selection_*"],
+                  "condition: selection"],
     },
     T.USER_AGENT: {
         "splunk": ['Web.http_user_agent IN ("Mozilla/5.0 (evil)")'],
@@ -487,7 +493,7 @@ def test_hostile_values_stay_inside_their_literals_in_public_queries(value):
         assert any(
             s in (value, value.lower(), _spl_star(value)) or urllib.parse.unquote(s) == value for s in strings
         ), platform
-    assert yaml.safe_load(queries["sigma"])["detection"]["selection"]["TargetFilename"] == [sigma_escape(value)]
+    assert yaml.safe_load(queries["sigma"])["detection"]["selection"] == [{"TargetFilename": [sigma_escape(value)]}]
 
 
 # ---------------------------------------------------------------- Sigma: YAML and pySigma round trips
@@ -499,10 +505,11 @@ def test_sigma_yaml_reads_back_every_value_literally(value):
     rule = sigma_rule(T.FILE_PATH, value)
     assert rule.isascii() or all(ch.isprintable() or ch == "\n" for ch in rule)
     loaded = yaml.safe_load(rule)
-    assert loaded["detection"]["selection"]["TargetFilename"] == [sigma_escape(value)]
+    assert loaded["detection"]["selection"] == [{"TargetFilename": [sigma_escape(value)]}]
     assert loaded["description"] == f"Matches the file_path indicator {value} exported by iocflow."
     parsed = SigmaCollection.from_yaml(rule).rules[0]
-    (item,) = parsed.detection.detections["selection"].detection_items
+    (selection,) = parsed.detection.detections["selection"].detection_items  # the list's one map
+    (item,) = selection.detection_items
     (string,) = item.value
     assert not string.contains_special() and "".join(string.s) == value
 
@@ -510,7 +517,9 @@ def test_sigma_yaml_reads_back_every_value_literally(value):
 def test_sigma_rule_metadata():
     rule = yaml.safe_load(sigma_rule(T.DOMAIN, "evil.example"))
     assert rule["id"] == indicator_id(T.DOMAIN, "evil.example")
-    assert rule["status"] == "experimental" and rule["level"] == "high"
+    # Nothing rates a value the store does not hold: the documented default level, no date unless given.
+    assert rule["status"] == "experimental" and rule["level"] == SIGMA_DEFAULT_LEVEL == "medium"
+    assert "date" not in rule and "references" not in rule
     assert rule["logsource"] == {"category": "dns_query", "product": "windows"}
     assert rule["tags"] == ["attack.command-and-control"]
     assert rule["detection"]["condition"] == "selection"
@@ -521,6 +530,65 @@ def test_sigma_rule_metadata():
 def test_sigma_rule_for_email_raises():
     with pytest.raises(HuntingError, match="Sigma has no log source"):
         sigma_rule(T.EMAIL, "a@b.example")
+
+
+def _record(kind: T, value: str, severity: Severity, article_url: str | None = None) -> IndicatorRecord:
+    now = datetime(2025, 3, 4, tzinfo=UTC)
+    source = SourceRef("feed", SourceCategory.VENDOR, None, None, article_url, None)
+    return IndicatorRecord(
+        id=indicator_id(kind, value), type=kind, value=value, confidence=Confidence.HIGH, severity=severity,
+        reputation=Reputation.BAD, first_seen=now, last_seen=now, expires_at=None, tags=(),
+        techniques=("T1059.001", "TA0002", "T1105"), industries=(), indicator_class=None, comment=None, source=source,
+    )
+
+
+@pytest.mark.parametrize("severity", list(Severity), ids=str)
+def test_a_stored_indicators_rule_says_what_the_store_knows(severity):
+    record = _record(T.DOMAIN, "evil.example", severity, "https://blog.example/report")
+    rule = yaml.safe_load(queries_for(T.DOMAIN, "evil.example", about=record, today=date(2025, 3, 4))["sigma"])
+    assert rule["level"] == hunting.SIGMA_LEVELS[severity]
+    assert rule["tags"] == ["attack.command-and-control", "attack.t1059.001", "attack.t1105"]
+    assert rule["references"] == ["https://blog.example/report"]
+    assert rule["date"] == "2025-03-04"
+    assert rule["id"] == record.id
+    assert SigmaCollection.from_yaml(yaml.safe_dump(rule)).errors == []
+
+
+def test_a_record_of_another_indicator_is_refused():
+    with pytest.raises(HuntingError, match="not of this indicator"):
+        queries_for(T.DOMAIN, "evil.example", about=_record(T.DOMAIN, "other.example", Severity.HIGH))
+
+
+def test_a_url_matches_whole_or_by_host_and_path():
+    rule = yaml.safe_load(queries_for(T.URL, "https://User@Evil.example:8443/a*b?c=1#frag")["sigma"])
+    assert rule["detection"]["selection"] == [
+        {"c-uri": ["https://User@Evil.example:8443/a\\*b\\?c=1#frag"]},
+        {"cs-host": ["evil.example"], "c-uri": ["/a\\*b\\?c=1"]},  # the fragment never reaches a proxy
+    ]
+    # A value with no host of its own has only the whole-value alternative.
+    assert yaml.safe_load(sigma_rule(T.URL, "pipe | delete"))["detection"]["selection"] == [{"c-uri": ["pipe | delete"]}]
+
+
+def test_sigma_rules_group_by_log_source_and_leave_out_what_has_none():
+    rules = sigma_rules([
+        SigmaIndicator(T.IPV4, "203.0.113.1"), SigmaIndicator(T.EMAIL, "a@evil.example"),
+        SigmaIndicator(T.IPV6, "2001:db8::1"), SigmaIndicator(T.REGISTRY_KEY, "HKLM"),
+        SigmaIndicator(T.IPV4, "203.0.113.2", Severity.CRITICAL), SigmaIndicator(T.FILENAME, "a\ud800"),
+    ])
+    summary = [(r["logsource"]["category"], r["level"], r["detection"]["selection"][0]["DestinationIp"])
+               for r in map(yaml.safe_load, rules)]
+    assert summary == [("network_connection", "medium", ["203.0.113.1", "2001:db8::1"]),
+                       ("network_connection", "critical", ["203.0.113.2"])]
+
+
+def test_sigma_rules_hold_at_most_the_chunk_size():
+    rules = sigma_rules(SigmaIndicator(T.DOMAIN, f"host{i}.evil.example") for i in range(hunting.SIGMA_CHUNK_SIZE + 1))
+    assert [len(yaml.safe_load(r)["detection"]["selection"][0]["QueryName"]) for r in rules] == [
+        hunting.SIGMA_CHUNK_SIZE, 1]
+
+
+def test_every_severity_has_a_sigma_level():
+    assert set(hunting.SIGMA_LEVELS) == set(Severity)
 
 
 def _xdr():
@@ -635,12 +703,10 @@ def test_bulk_answers_every_platform_within_its_limit(bulk):
 
 
 def _sigma_values(rule: str) -> list[str]:
-    detection = yaml.safe_load(rule)["detection"]
-    return [
-        "".join(SigmaString(value).s)
-        for name, selection in detection.items() if name != "condition"
-        for values in selection.values() for value in values
-    ]
+    """The whole values a rule matches (a URL's host-and-path alternative left out)."""
+    selection = yaml.safe_load(rule)["detection"]["selection"]
+    return ["".join(SigmaString(value).s) for fields in selection if len(fields) == 1
+            for values in fields.values() for value in values]
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)

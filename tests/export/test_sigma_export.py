@@ -17,41 +17,44 @@ from sigma.collection import SigmaCollection
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import SigmaString, SpecialChars
 
+from iocflow.enrich import hunting
 from iocflow.export import sigma
-from iocflow.export.records import ExportItem
-from iocflow.store.queries import SourceRef
 from iocflow.store.records import indicator_id
+from iocflow.store.views import IndicatorRecord, SourceRef
+from iocflow.store.vocabulary import Confidence, IndicatorType, Reputation, Severity, SourceCategory
 
+T = IndicatorType
 NOW = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
 WILD = SpecialChars.WILDCARD_MULTI
+SOURCE = SourceRef("feed", SourceCategory.RESEARCH, "a1", "Report", "https://research.example/report", None)
 
 
-def make(kind: str, value: str, **changes: object) -> ExportItem:
-    base = ExportItem(
-        id=indicator_id(kind, value), type=kind, value=value, confidence="high", severity="high", reputation="bad",
-        first_seen=NOW - timedelta(days=3), last_seen=NOW, expires_at=None, tags=(), techniques=("T1071.001",),
-        industries=(), indicator_class=None, comment=None,
-        source=SourceRef("feed", "research", "a1", "Report", "https://research.example/report", None),
+def make(kind: IndicatorType, value: str, **changes: object) -> IndicatorRecord:
+    base = IndicatorRecord(
+        id=indicator_id(kind, value), type=kind, value=value, confidence=Confidence.HIGH, severity=Severity.HIGH,
+        reputation=Reputation.BAD, first_seen=NOW - timedelta(days=3), last_seen=NOW, expires_at=None, tags=(),
+        techniques=("T1071.001",), industries=(), indicator_class=None, comment=None, source=SOURCE,
     )
     return replace(base, **changes)
 
 
 # (field, parts) as pySigma reads them: parts are the plain text and the wildcards a modifier added.
 Expected = set[tuple[str, tuple[object, ...]]]
+HASH_TYPES = frozenset({T.MD5, T.SHA1, T.SHA256, T.SHA512, T.IMPHASH})
+FIELDS = {T.IPV4: "DestinationIp", T.IPV6: "DestinationIp", T.DOMAIN: "QueryName", T.FILE_PATH: "TargetFilename",
+          T.USER_AGENT: "c-useragent"}
 
 
-def expected_matches(item: ExportItem) -> Expected:
+def expected_matches(item: IndicatorRecord) -> Expected:
     v = item.value
-    if item.type == "url":
+    if item.type is T.URL:
         host_path = {("cs-host", ("evil.example",)), ("c-uri", (v.split("evil.example", 1)[1],))}
         return {("c-uri", (v,))} | (host_path if "://evil.example" in v else set())
-    if item.type in ("md5", "sha1", "sha256", "sha512", "imphash"):
-        return {("Hashes", (WILD, f"{item.type.upper()}={v.lower()}", WILD))}
-    if item.type == "filename":
+    if item.type in HASH_TYPES:
+        return {("Hashes", (WILD, f"{item.type.value.upper()}={v.lower()}", WILD))}
+    if item.type is T.FILENAME:
         return {("TargetFilename", (WILD, "\\" + v)), ("TargetFilename", (WILD, "/" + v))}
-    field = {"ipv4": "DestinationIp", "ipv6": "DestinationIp", "domain": "QueryName", "file_path": "TargetFilename",
-             "user_agent": "c-useragent"}[item.type]
-    return {(field, (v,))}
+    return {(FIELDS[item.type], (v,))}
 
 
 def _leaves(detection: SigmaDetection) -> Iterator[SigmaDetectionItem]:
@@ -104,23 +107,23 @@ BACKENDS: dict[str, tuple[Callable[[], object], Callable[[str], str]]] = {
 # ---------------------------------------------------------------- data
 
 PLAIN = [
-    make("ipv4", "203.0.113.7"),
-    make("ipv6", "2001:db8::7"),
-    make("domain", "evil.example"),
-    make("url", "https://evil.example/gate.php?id=1"),
-    make("md5", "D41D8CD98F00B204E9800998ECF8427E"),
-    make("sha1", "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
-    make("sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-    make("filename", "invoice.pdf.exe"),
-    make("user_agent", "EvilBot/1.0"),
+    make(T.IPV4, "203.0.113.7"),
+    make(T.IPV6, "2001:db8::7"),
+    make(T.DOMAIN, "evil.example"),
+    make(T.URL, "https://evil.example/gate.php?id=1"),
+    make(T.MD5, "D41D8CD98F00B204E9800998ECF8427E"),
+    make(T.SHA1, "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+    make(T.SHA256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+    make(T.FILENAME, "invoice.pdf.exe"),
+    make(T.USER_AGENT, "EvilBot/1.0"),
 ]
 NASTY = [
-    make("url", 'http://evil.example/a b?c=*&d="x"\\y\'z|w'),
-    make("url", "http://evil.example/wild?*?*"),
-    make("filename", "we ird*?[x].exe"),
-    make("file_path", "C:\\Users\\*\\AppData\\x?.dll"),
-    make("user_agent", 'Mozilla/5.0 (x) "q" \\ * ? é 漢字'),
-    make("user_agent", "ends with backslash\\"),
+    make(T.URL, 'http://evil.example/a b?c=*&d="x"\\y\'z|w'),
+    make(T.URL, "http://evil.example/wild?*?*"),
+    make(T.FILENAME, "we ird*?[x].exe"),
+    make(T.FILE_PATH, "C:\\Users\\*\\AppData\\x?.dll"),
+    make(T.USER_AGENT, 'Mozilla/5.0 (x) "q" \\ * ? é 漢字'),
+    make(T.USER_AGENT, "ends with backslash\\"),
 ]
 
 
@@ -137,7 +140,7 @@ def test_every_rule_parses_with_pysigma() -> None:
 
 
 @pytest.mark.parametrize("item", PLAIN + NASTY, ids=lambda i: f"{i.type}:{i.value!r}")
-def test_pysigma_reads_back_exactly_the_value(item: ExportItem) -> None:
+def test_pysigma_reads_back_exactly_the_value(item: IndicatorRecord) -> None:
     (rule,) = parse(sigma.rules([item], now=NOW))
     assert parsed_matches(rule) == expected_matches(item)
 
@@ -170,7 +173,7 @@ def test_whole_export_converts_with_every_backend_including_esql() -> None:
 
 
 def test_many_indicators_share_rules_in_chunks() -> None:
-    domains = [make("domain", f"host{n}.evil.example") for n in range(2 * sigma.CHUNK_SIZE + 20)]
+    domains = [make(T.DOMAIN, f"host{n}.evil.example") for n in range(2 * sigma.CHUNK_SIZE + 20)]
     collection = parse(sigma.rules(domains, now=NOW))
     sizes = [len(parsed_matches(rule)) for rule in collection]
     assert sizes == [sigma.CHUNK_SIZE, sigma.CHUNK_SIZE, 20]
@@ -180,12 +183,12 @@ def test_many_indicators_share_rules_in_chunks() -> None:
 
 def test_rules_group_by_log_source_and_level() -> None:
     items = [
-        make("ipv4", "203.0.113.1", severity="critical"),
-        make("ipv6", "2001:db8::1", severity="critical"),
-        make("ipv4", "203.0.113.2", severity="info"),
-        make("domain", "evil.example", severity="low"),
-        make("url", "http://evil.example/x", severity="low"),
-        make("user_agent", "EvilBot/2.0", severity="low"),
+        make(T.IPV4, "203.0.113.1", severity=Severity.CRITICAL),
+        make(T.IPV6, "2001:db8::1", severity=Severity.CRITICAL),
+        make(T.IPV4, "203.0.113.2", severity=Severity.INFO),
+        make(T.DOMAIN, "evil.example", severity=Severity.LOW),
+        make(T.URL, "http://evil.example/x", severity=Severity.LOW),
+        make(T.USER_AGENT, "EvilBot/2.0", severity=Severity.LOW),
     ]
     documents = list(yaml.safe_load_all(sigma.rules(items, now=NOW)))
     summary = [(d["logsource"]["category"], d["level"], len(d["detection"]["selection"])) for d in documents]
@@ -198,7 +201,7 @@ def test_rules_group_by_log_source_and_level() -> None:
 
 
 def test_tags_are_attack_tactic_and_techniques() -> None:
-    item = make("sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    item = make(T.SHA256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
                 techniques=("T1059.001", "t1105", "TA0011", "not-an-id", "T1059.001"))
     (document,) = yaml.safe_load_all(sigma.rules([item], now=NOW))
     assert document["tags"] == ["attack.execution", "attack.t1059.001", "attack.t1105"]
@@ -207,7 +210,7 @@ def test_tags_are_attack_tactic_and_techniques() -> None:
 
 
 def test_metadata() -> None:
-    (document,) = yaml.safe_load_all(sigma.rules([make("domain", "evil.example", severity="medium")], now=NOW))
+    (document,) = yaml.safe_load_all(sigma.rules([make(T.DOMAIN, "evil.example", severity=Severity.MEDIUM)], now=NOW))
     assert document["status"] == "experimental"
     assert document["level"] == "medium"
     assert document["author"] == "iocflow"
@@ -225,23 +228,23 @@ def test_ids_are_deterministic() -> None:
 
 
 def test_types_without_a_log_source_are_left_out() -> None:
-    items = [make("cve", "CVE-2024-3400"), make("email", "a@evil.example"), make("mitre_attack", "T1059"),
-             make("registry_key", "HKEY_LOCAL_MACHINE")]  # a hive alone: nothing below it to look for
+    items = [make(T.CVE, "CVE-2024-3400"), make(T.EMAIL, "a@evil.example"), make(T.MITRE_ATTACK, "T1059"),
+             make(T.REGISTRY_KEY, "HKEY_LOCAL_MACHINE")]  # a hive alone: nothing below it to look for
     assert sigma.rules(items, now=NOW) == ""
-    assert {"cve", "email", "mitre_attack"}.isdisjoint(sigma.SIGMA_TYPES)
+    assert {T.CVE, T.EMAIL, T.MITRE_ATTACK}.isdisjoint(sigma.SIGMA_TYPES)
 
 
 @pytest.mark.parametrize("spelling", ["HKLM\\Software\\Evil\\Run", "HKEY_LOCAL_MACHINE\\Software\\Evil\\Run",
                                       "\\REGISTRY\\MACHINE\\Software\\Evil\\Run"])
 def test_registry_keys_match_below_the_hive_however_it_is_spelled(spelling: str) -> None:
-    (document,) = yaml.safe_load_all(sigma.rules([make("registry_key", spelling)], now=NOW))
+    (document,) = yaml.safe_load_all(sigma.rules([make(T.REGISTRY_KEY, spelling)], now=NOW))
     assert document["logsource"] == {"category": "registry_event", "product": "windows"}
     # The key itself (endswith) or a value or subkey under it (contains), with the hive left to the log.
     assert document["detection"]["selection"] == [
         {"TargetObject|endswith": ["\\\\Software\\\\Evil\\\\Run"]},
         {"TargetObject|contains": ["\\\\Software\\\\Evil\\\\Run\\\\"]},
     ]
-    (rule,) = parse(sigma.rules([make("registry_key", spelling)], now=NOW))
+    (rule,) = parse(sigma.rules([make(T.REGISTRY_KEY, spelling)], now=NOW))
     assert parsed_matches(rule) == {("TargetObject", (WILD, "\\Software\\Evil\\Run")),  # modifiers as wildcards
                                     ("TargetObject", (WILD, "\\Software\\Evil\\Run\\", WILD))}
 
@@ -249,7 +252,7 @@ def test_registry_keys_match_below_the_hive_however_it_is_spelled(spelling: str)
 @pytest.mark.parametrize("value", ["nel\x85here", "ls\u2028ps\u2029", "bom\ufeff", "ctl\x00\x1b\x7f", "cr\rlf\n"],
                          ids=repr)
 def test_yaml_carries_line_breaks_and_controls_exactly(value: str) -> None:
-    item = make("user_agent", value)
+    item = make(T.USER_AGENT, value)
     text = sigma.rules([item], now=NOW)
     (document,) = yaml.safe_load_all(text)
     assert document["detection"]["selection"][0]["c-useragent"] == [value]
@@ -258,5 +261,55 @@ def test_yaml_carries_line_breaks_and_controls_exactly(value: str) -> None:
 
 
 def test_invalid_unicode_is_left_out() -> None:
-    item = replace(make("user_agent", "ok"), value="lone\ud800")  # the store cannot hold one; exporters still refuse it
-    assert sigma.rules([item, make("domain", "evil.example")], now=NOW).count("title:") == 1
+    item = replace(make(T.USER_AGENT, "ok"), value="lone\ud800")  # the store cannot hold one; exporters still refuse it
+    assert sigma.rules([item, make(T.DOMAIN, "evil.example")], now=NOW).count("title:") == 1
+
+
+# ---------------------------------------------------------------- one writer: the lookup's rule is the export's
+
+
+@pytest.mark.parametrize("severity", list(Severity), ids=str)
+@pytest.mark.parametrize("item", PLAIN + NASTY, ids=lambda i: f"{i.type}:{i.value!r}")
+def test_an_indicator_exported_alone_gives_the_rule_its_lookup_gives(item: IndicatorRecord, severity: Severity) -> None:
+    """``/api/v1/export/sigma`` of one indicator and ``/api/v1/lookup``'s ``hunting_queries["sigma"]``
+    (given the stored record and the day, as the lookup has them) are one rule, character for character."""
+    record = replace(item, severity=severity)
+    exported = sigma.rules([record], now=NOW)
+    looked_up = hunting.queries_for(record.type, record.value, about=record, today=NOW.date())["sigma"]
+    assert exported == "---\n" + looked_up
+    (document,) = yaml.safe_load_all(exported)
+    assert document["level"] == sigma.LEVELS[severity]
+    assert document["id"] == record.id  # the indicator's own id names its rule
+    assert document["tags"][-1] == "attack.t1071.001" and document["references"] == [SOURCE.article_url]
+
+
+def test_a_lookup_of_a_value_the_store_does_not_hold_differs_only_in_what_the_store_would_say() -> None:
+    """No record: the documented default level, the tactic's tag alone, no references; no date unless given."""
+    record = make(T.URL, "https://evil.example/gate.php?id=1", techniques=(), source=None, severity=Severity.MEDIUM)
+    (exported,) = yaml.safe_load_all(sigma.rules([record], now=NOW))
+    unknown = yaml.safe_load(hunting.queries_for(record.type, record.value)["sigma"])
+    assert unknown["level"] == hunting.SIGMA_DEFAULT_LEVEL == exported["level"]
+    assert {k: v for k, v in exported.items() if k != "date"} == unknown
+    assert "date" not in unknown and exported["date"] == "2025-03-04"
+
+
+def test_every_severity_has_a_level() -> None:
+    assert set(sigma.LEVELS) == set(Severity)
+    assert sigma.LEVELS[Severity.INFO] == "informational"
+
+
+def test_a_value_too_long_for_a_rule_is_exported_in_a_rule_of_its_own() -> None:
+    """The lookup refuses a query over its size limit; the export still writes the indicator, alone."""
+    long_url = make(T.URL, "http://evil.example/" + "a" * hunting.SIGMA_MAX_CHARS)
+    documents = list(yaml.safe_load_all(sigma.rules([make(T.URL, "http://evil.example/x"), long_url], now=NOW)))
+    assert [len(d["detection"]["selection"][0]["c-uri"]) for d in documents] == [1, 1]
+    assert documents[1]["id"] == long_url.id
+    with pytest.raises(hunting.HuntingError, match="exceeds"):
+        hunting.sigma_rule(long_url.type, long_url.value)
+
+
+def test_hive_spellings_of_one_key_are_one_indicator_in_a_rule() -> None:
+    items = [make(T.REGISTRY_KEY, "HKLM\\Software\\X"), make(T.REGISTRY_KEY, "HKEY_LOCAL_MACHINE\\Software\\X")]
+    (document,) = yaml.safe_load_all(sigma.rules(items, now=NOW))
+    assert document["id"] == items[0].id  # the first spelling names it
+    assert document["detection"]["selection"][0] == {"TargetObject|endswith": ["\\\\Software\\\\X"]}

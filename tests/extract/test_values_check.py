@@ -24,7 +24,17 @@ from hypothesis import strategies as st
 
 import iocflow.extract as pkg
 from iocflow.exceptions import ExtractError
-from iocflow.extract import Confidence, Indicator, Kind, NotAnIndicator, check, email_host, extract, url_host
+from iocflow.extract import (
+    Confidence,
+    Indicator,
+    Kind,
+    NotAnIndicator,
+    check,
+    email_host,
+    extract,
+    url_host,
+    url_path,
+)
 from tests.extract import test_defang, test_false_positives, test_kinds
 
 HASH_KINDS = frozenset({Kind.MD5, Kind.SHA1, Kind.SHA256, Kind.SHA512})
@@ -265,6 +275,19 @@ def test_url_host(url: str, host: str) -> None:
     assert url_host(url) == host
 
 
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("https://user:pw@evil.com:8443/a/b?c=d#e", "/a/b?c=d#e"),
+        ("http://evil.com?q=a@b.com", "?q=a@b.com"),
+        ("http://evil.com", ""),
+        ("evil.com/gate.php", "/gate.php"),
+    ],
+)
+def test_url_path_is_what_follows_the_host(url: str, path: str) -> None:
+    assert url_path(url) == path
+
+
 @pytest.mark.parametrize("ind", [i for i in FOUND if i.kind is Kind.URL and "://" in i.value],
                          ids=lambda i: i.value[:60])
 def test_url_host_is_the_host_the_extractor_reports(ind: Indicator) -> None:
@@ -301,7 +324,7 @@ def test_email_host_is_the_domain_the_extractor_reports(ind: Indicator) -> None:
 
 
 def test_check_is_public_and_the_extractor_stays_alone() -> None:
-    assert {"check", "NotAnIndicator", "url_host", "email_host"} <= set(pkg.__all__)
+    assert {"check", "NotAnIndicator", "url_host", "url_path", "email_host"} <= set(pkg.__all__)
     code = ("import sys, iocflow.extract; iocflow.extract.check('1.2.3.4');"
             "print(sorted(m for m in sys.modules if m.startswith(('iocflow.store', 'iocflow.ingest', 'iocflow.api',"
             " 'iocflow.cli', 'sqlalchemy', 'fastapi', 'typer', 'httpx'))))")

@@ -11,7 +11,11 @@ a table of where each indicator type is recorded (:class:`Source`, :class:`Field
 :class:`SplunkDialect`, :class:`KqlDialect` and :class:`EsqlDialect` subclass it and
 override only what their language cannot say with tokens; :class:`TestDialect` is tokens
 only and is what the shared machinery is tested on. Sigma rules are YAML documents rather
-than query text, so they have their own small writer at the end of the module.
+than query text, so they have their own writer at the end of the module, :func:`sigma_rules`:
+the only one in iocflow. The lookup's rule for one indicator and the Sigma export's
+(``iocflow.export.sigma``) are the same rule: same detection, level from the severity, tags,
+references, id and title. A value the store does not hold has no severity; its rule has the
+documented default level, :data:`SIGMA_DEFAULT_LEVEL`.
 
 Escaping is the security-critical part; each dialect does it in one place (``escape``):
 
@@ -49,23 +53,28 @@ Values are expected in the store's canonical form; escaping never relies on it.
 from __future__ import annotations
 
 import enum
-import json
+import re
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Final
+from datetime import date
+from typing import ClassVar, Final, TypeVar
 
 from iocflow.exceptions import ExportError
+from iocflow.extract import url_host, url_path
 from iocflow.store.records import indicator_id, uuid5
-from iocflow.store.vocabulary import IndicatorType
+from iocflow.store.views import IndicatorRecord
+from iocflow.store.vocabulary import IndicatorType, Severity
 
 __all__ = [
-    "ESQL", "HUNTABLE_TYPES", "KQL", "PLATFORMS", "SIGMA_MAX_CHARS", "SIGMA_SPECS", "SPLUNK", "Dialect", "EsqlDialect",
-    "Field", "HuntingError", "KqlDialect", "Match", "Source", "SplunkDialect", "TestDialect", "bulk_queries",
-    "queries_for", "sigma_escape", "sigma_rule",
+    "ESQL", "HUNTABLE_TYPES", "KQL", "PLATFORMS", "SIGMA_CHUNK_SIZE", "SIGMA_DEFAULT_LEVEL", "SIGMA_LEVELS",
+    "SIGMA_MAX_CHARS", "SIGMA_SPECS", "SPLUNK", "Dialect", "EsqlDialect", "Field", "HuntingError", "KqlDialect",
+    "Match", "Matcher", "SigmaIndicator", "Source", "SplunkDialect", "TestDialect", "bulk_queries", "queries_for",
+    "search_text", "sigma_escape", "sigma_matchers", "sigma_rule", "sigma_rules",
 ]
 
 T = IndicatorType  # short, for the tables below
+_T = TypeVar("_T")
 
 
 class HuntingError(ExportError, ValueError):
@@ -161,17 +170,23 @@ def search_text(kind: IndicatorType, value: str) -> str:
     return value
 
 
-def _check_value(kind: IndicatorType, value: str) -> None:
-    """Refuse values no query can mean: empty, unencodable, a registry hive alone."""
+def _problem(kind: IndicatorType, value: str) -> str | None:
+    """Why no query can mean ``value``: empty, unencodable, a registry hive alone (``None``: it can)."""
     if not isinstance(value, str) or not value.strip():
-        raise HuntingError(f"{kind} indicator has an empty value", kind=kind, value=value)
+        return f"{kind} indicator has an empty value"
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        message = f"{kind} indicator is not valid Unicode (lone surrogate)"
-        raise HuntingError(message, kind=kind, value=value) from None
+        return f"{kind} indicator is not valid Unicode (lone surrogate)"
     if not search_text(kind, value):
-        raise HuntingError(f"registry key {value!r} names no key below its hive", kind=kind, value=value)
+        return f"registry key {value!r} names no key below its hive"
+    return None
+
+
+def _check_value(kind: IndicatorType, value: str) -> None:
+    problem = _problem(kind, value)
+    if problem is not None:
+        raise HuntingError(problem, kind=kind, value=value)
 
 
 # ---------------------------------------------------------------- dialect base
@@ -281,7 +296,7 @@ def _chunked(
     return out
 
 
-def _longest_fit(render: Callable[[Sequence[str]], str], terms: Sequence[str], start: int, limit: int) -> int:
+def _longest_fit(render: Callable[[Sequence[_T]], str], terms: Sequence[_T], start: int, limit: int) -> int:
     """How many terms from ``start`` fit in one rendering (0: not even one)."""
 
     def fits(n: int) -> bool:
@@ -664,6 +679,10 @@ class TestDialect(Dialect):
 
 
 # ---------------------------------------------------------------- Sigma
+#
+# The one Sigma rule writer: ``queries_for`` (``/api/v1/lookup``), ``bulk_queries``
+# (``/api/v1/hunt``) and the Sigma export (``iocflow.export.sigma``, ``/api/v1/export/sigma``,
+# ``/api/v1/rules/sigma``) all write their rules with :func:`sigma_rules`.
 
 
 @dataclass(frozen=True, slots=True)
@@ -691,6 +710,7 @@ def _hashes(algo: str) -> _SigmaSpec:
 _C2: Final = "attack.command-and-control"
 
 #: Sigma log sources per type (Sigma taxonomy appendix): Sysmon-shaped Windows categories, web proxy logs.
+#: A URL also matches as ``cs-host`` with its path and query in ``c-uri`` (see :func:`sigma_matchers`).
 SIGMA_SPECS: Final[Mapping[IndicatorType, _SigmaSpec]] = {
     T.MD5: _hashes("MD5"), T.SHA1: _hashes("SHA1"), T.SHA256: _hashes("SHA256"), T.SHA512: _hashes("SHA512"),
     T.IMPHASH: _hashes("IMPHASH"),
@@ -713,7 +733,22 @@ SIGMA_SPECS: Final[Mapping[IndicatorType, _SigmaSpec]] = {
 #: repeated per value in an OR list) stays within the 10,000-character SPL and KQL limits.
 SIGMA_MAX_CHARS: Final = 8_000
 
+#: Indicators per rule, at most: 50 typical values convert to well under the SPL/KQL query
+#: size, and a rule stays reviewable; larger groups become several rules.
+SIGMA_CHUNK_SIZE: Final = 50
+
+#: iocflow severity -> Sigma level.
+SIGMA_LEVELS: Final[Mapping[Severity, str]] = {
+    Severity.INFO: "informational", Severity.LOW: "low", Severity.MEDIUM: "medium", Severity.HIGH: "high",
+    Severity.CRITICAL: "critical",
+}
+
+#: The level of a rule for a value with no severity: a lookup of a value the store does not
+#: hold, or ``POST /api/v1/hunt``. Nothing rates it, so it is neither raised nor lowered.
+SIGMA_DEFAULT_LEVEL: Final = "medium"
+
 _SIGMA_SPECIAL: Final = {"\\": "\\\\", "*": "\\*", "?": "\\?"}
+_TECHNIQUE: Final = re.compile(r"[Tt]\d{4}(?:\.\d{3})?")
 
 
 def sigma_escape(text: str) -> str:
@@ -721,12 +756,181 @@ def sigma_escape(text: str) -> str:
     return "".join(_SIGMA_SPECIAL.get(ch, ch) for ch in text)
 
 
+@dataclass(frozen=True, slots=True)
+class SigmaIndicator:
+    """One indicator as a Sigma rule carries it: what to match, and what the store knows about it.
+
+    ``severity`` gives the rule's level (:data:`SIGMA_DEFAULT_LEVEL` when ``None``),
+    ``techniques`` its ATT&CK tags, ``references`` its references (source articles).
+    """
+
+    kind: IndicatorType
+    value: str
+    severity: Severity | None = None
+    techniques: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, record: IndicatorRecord) -> SigmaIndicator:
+        """What a rule says about a stored indicator: its severity, techniques and source article."""
+        source = record.source
+        references = (source.article_url,) if source is not None and source.article_url else ()
+        return cls(record.type, record.value, record.severity, record.techniques, references)
+
+    @property
+    def level(self) -> str:
+        return SIGMA_DEFAULT_LEVEL if self.severity is None else SIGMA_LEVELS[self.severity]
+
+
+#: (field|modifier, Sigma-escaped value) pairs, all of which must match.
+Matcher = tuple[tuple[str, str], ...]
+
+
+def sigma_matchers(kind: IndicatorType, value: str) -> list[Matcher]:
+    """The alternatives that each detect the indicator (any one matching is a hit).
+
+    A URL matches whole in ``c-uri`` (forward proxies log it whole), or, when it has a host,
+    as ``cs-host`` together with its path and query in ``c-uri`` (proxies that log them
+    apart); host and path are read as the extractor reads them (``iocflow.extract.url_host``).
+    """
+    if kind is T.URL:
+        matchers: list[Matcher] = [(("c-uri", sigma_escape(value)),)]
+        host = url_host(value)
+        if host and host != value.lower():
+            path = url_path(value).partition("#")[0]  # a fragment never leaves the browser
+            matchers.append((("cs-host", sigma_escape(host)), ("c-uri", sigma_escape(_rooted(path)))))
+        return matchers
+    term = search_text(kind, value)
+    return [
+        ((selection.key, sigma_escape(prefix + term + suffix)),)
+        for selection in SIGMA_SPECS[kind].selections
+        for prefix, suffix in selection.affixes
+    ]
+
+
+def _rooted(path: str) -> str:
+    return path if path.startswith("/") else "/" + path
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    category: str
+    product: str | None
+    level: str
+
+
+def sigma_rules(indicators: Iterable[SigmaIndicator], *, today: date | None = None) -> list[str]:
+    """Sigma rules (one YAML document each, without ``---``) detecting ``indicators``.
+
+    Indicators are grouped by log source and level in first-seen order; each rule holds at
+    most :data:`SIGMA_CHUNK_SIZE` of them and stays within :data:`SIGMA_MAX_CHARS` (one
+    indicator too long for that gets a rule of its own). Two values of a type that search for
+    the same text (``HKLM\\X``, ``HKEY_LOCAL_MACHINE\\X``) are one; the first names it. An
+    indicator of a type with no log source (e-mail, CVE...) or with nothing to match (empty,
+    not valid Unicode, a registry hive alone) is left out. ``today`` is the rules' ``date``.
+    """
+    return [text for text, _ in _sigma_documents(indicators, today)]
+
+
+def _sigma_documents(
+    indicators: Iterable[SigmaIndicator], today: date | None
+) -> list[tuple[str, Sequence[SigmaIndicator]]]:
+    """The rules with the indicators each holds."""
+    groups: dict[_Group, dict[tuple[IndicatorType, str], SigmaIndicator]] = {}
+    for indicator in indicators:
+        kind = indicator.kind
+        if kind not in SIGMA_SPECS or _problem(kind, indicator.value) is not None:
+            continue
+        spec = SIGMA_SPECS[kind]
+        members = groups.setdefault(_Group(spec.category, spec.product, indicator.level), {})
+        members.setdefault((kind, search_text(kind, indicator.value)), indicator)
+    out: list[tuple[str, Sequence[SigmaIndicator]]] = []
+    for group, by_term in groups.items():
+        members = list(by_term.values())
+        start = 0
+        while start < len(members):
+            window = members[start : start + SIGMA_CHUNK_SIZE]
+            count = _longest_fit(lambda chunk: _sigma_document(group, chunk, today), window, 0, SIGMA_MAX_CHARS) or 1
+            out.append((_sigma_document(group, window[:count], today), window[:count]))
+            start += count
+    return out
+
+
+def _sigma_document(group: _Group, members: Sequence[SigmaIndicator], today: date | None) -> str:
+    """One rule. Its id is the indicator's id (``records.indicator_id``) when it holds one
+    indicator, so the same indicator always names the same rule; else a UUIDv5 of its log
+    source, level and indicators."""
+    if len(members) == 1:
+        (only,) = members
+        rule_id = indicator_id(only.kind, only.value)
+        title = f"iocflow: {only.kind} {_shorten(only.value)}"
+        description = f"Matches the {only.kind} indicator {only.value} exported by iocflow."
+        falsepositive = "Legitimate activity involving the same value"
+    else:
+        ids = ",".join(indicator_id(m.kind, m.value) for m in members)
+        rule_id = uuid5(f"sigma:{group.category}:{group.product}:{group.level}:{ids}")
+        types = ", ".join(dict.fromkeys(m.kind.value for m in members))
+        title = f"iocflow: {len(members)} {types} indicators ({group.category})"
+        description = f"Matches {len(members)} {types} indicators exported by iocflow."
+        falsepositive = "Legitimate activity involving the same values"
+    references = list(dict.fromkeys(url for m in members for url in m.references))
+    tactics = dict.fromkeys(SIGMA_SPECS[m.kind].tag for m in members)
+    techniques = dict.fromkeys(
+        f"attack.{technique.lower()}" for m in members for technique in m.techniques if _TECHNIQUE.fullmatch(technique)
+    )
+    lines = [
+        f"title: {_yaml_str(title)}",
+        f"id: {rule_id}",
+        "status: experimental",
+        f"description: {_yaml_str(description)}",
+        *(["references:", *(f"  - {_yaml_str(url)}" for url in references)] if references else []),
+        "author: iocflow",
+        *([f'date: "{today.isoformat()}"'] if today is not None else []),
+        "tags:",
+        *(f"  - {tag}" for tag in (*tactics, *techniques)),
+        "logsource:",
+        f"  category: {group.category}",
+        *([f"  product: {group.product}"] if group.product else []),
+        "detection:",
+        "  selection:",
+        *_sigma_selection(matcher for m in members for matcher in sigma_matchers(m.kind, m.value)),
+        "  condition: selection",
+        "falsepositives:",
+        f"  - {falsepositive}",
+        f"level: {group.level}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _sigma_selection(found: Iterable[Matcher]) -> list[str]:
+    """A selection as a list of maps (any map matching is a hit): single-field matchers merged
+    per field into one list, a several-field matcher (a URL's host and path) a map of its own."""
+    by_field: dict[str, list[str]] = {}
+    maps: list[dict[str, list[str]]] = []
+    for matcher in dict.fromkeys(found):  # distinct, first-seen order
+        if len(matcher) == 1:
+            ((key, value),) = matcher
+            if key not in by_field:
+                by_field[key] = []
+                maps.append({key: by_field[key]})
+            by_field[key].append(value)
+        else:
+            maps.append({key: [value] for key, value in matcher})
+    lines: list[str] = []
+    for fields in maps:
+        for number, (key, values) in enumerate(fields.items()):
+            lines.append(("    - " if number == 0 else "      ") + f"{key}:")
+            lines.extend(f"        - {_yaml_str(value)}" for value in values)
+    return lines
+
+
 def _yaml_str(text: str) -> str:
     """A YAML double-quoted scalar that loads back as ``text`` (YAML 1.1 and 1.2).
 
     Printable ASCII and printable non-ASCII pass; ``\\`` and ``"`` are escaped, and so is
-    everything else by code point -- controls, NEL, line/paragraph separators and the BOM,
-    which a YAML reader would otherwise fold, break lines on or reject.
+    everything else by code point -- controls, NEL, line/paragraph separators, the BOM, and
+    invisible or direction-changing characters -- which a YAML reader would otherwise fold,
+    break lines on or reject, or a reader of the rule would not see.
     """
     out = ['"']
     for ch in text:
@@ -745,73 +949,46 @@ def _yaml_str(text: str) -> str:
     return "".join(out)
 
 
-def _sigma_document(kind: IndicatorType, originals: Sequence[str], terms: Sequence[str]) -> str:
-    spec = SIGMA_SPECS[kind]
-    if len(originals) == 1:
-        rule_id = indicator_id(kind, originals[0])
-        title = f"iocflow hunt: {kind} {_shorten(originals[0])}"
-        description = f"Matches the {kind} indicator {originals[0]} exported by iocflow."
-    else:
-        rule_id = uuid5(f"hunt:{kind}:" + json.dumps(list(originals)))
-        title = f"iocflow hunt: {len(originals)} {kind} indicators"
-        description = f"Matches {len(originals)} {kind} indicators exported by iocflow."
-    lines = [
-        f"title: {_yaml_str(title)}",
-        f"id: {rule_id}",
-        "status: experimental",
-        f"description: {_yaml_str(description)}",
-        "author: iocflow",
-        "tags:",
-        f"  - {spec.tag}",
-        "logsource:",
-        f"  category: {spec.category}",
-        *([f"  product: {spec.product}"] if spec.product else []),
-        "detection:",
-        *_sigma_selections(spec, terms),
-        "falsepositives:",
-        "  - Legitimate activity involving the same value",
-        "level: high",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _sigma_selections(spec: _SigmaSpec, terms: Sequence[str]) -> list[str]:
-    many = len(spec.selections) > 1
-    lines: list[str] = []
-    for number, selection in enumerate(spec.selections, 1):
-        lines.append(f"  selection_{number}:" if many else "  selection:")
-        lines.append(f"    {selection.key}:")
-        lines.extend(
-            f"      - {_yaml_str(sigma_escape(prefix + term + suffix))}"
-            for term in terms
-            for prefix, suffix in selection.affixes
-        )
-    lines.append("  condition: 1 of selection_*" if many else "  condition: selection")
-    return lines
-
-
 def _shorten(value: str, limit: int = 100) -> str:
     return value if len(value) <= limit else value[:limit] + "..."
 
 
-def sigma_rule(kind: IndicatorType, value: str) -> str:
-    """A complete Sigma rule (YAML) for one indicator; its id is the indicator's UUIDv5.
+def sigma_rule(kind: IndicatorType, value: str, *, about: IndicatorRecord | None = None,
+               today: date | None = None) -> str:
+    """A complete Sigma rule (YAML) for one indicator: :func:`sigma_rules` of it alone.
 
     The rule id is the store's indicator id (``records.indicator_id``), so a rule names the
-    indicator it came from and the same indicator always yields the same rule.
+    indicator it came from. ``about`` is what the store holds on the indicator (level,
+    tags, references); without it the level is :data:`SIGMA_DEFAULT_LEVEL`.
     """
     _require(kind, value)
     if kind not in SIGMA_SPECS:
         raise HuntingError(f"Sigma has no log source for {kind} indicators", kind=kind, value=value)
-    return _sigma_document(kind, [value], [search_text(kind, value)])
+    (rule,) = _sigma_within_limit([_sigma_indicator(kind, value, about)], today)
+    return rule
 
 
-def _sigma_rules(kind: IndicatorType, originals: Sequence[str], terms: Sequence[str]) -> list[str]:
-    """Rules covering ``terms`` in chunks within :data:`SIGMA_MAX_CHARS`."""
-    by_term = dict(zip(terms, originals, strict=True))
-    return _chunked(
-        lambda chunk: _sigma_document(kind, [by_term[t] for t in chunk], chunk), terms, SIGMA_MAX_CHARS, "sigma", kind
-    )
+def _sigma_indicator(kind: IndicatorType, value: str, about: IndicatorRecord | None) -> SigmaIndicator:
+    if about is None:
+        return SigmaIndicator(kind, value)
+    if about.type is not kind or about.value != value:
+        raise HuntingError(f"the record given is of {about.type} {about.value!r}, not of this indicator",
+                           kind=kind, value=value)
+    return SigmaIndicator.of(about)
+
+
+def _sigma_within_limit(indicators: Iterable[SigmaIndicator], today: date | None) -> list[str]:
+    """:func:`sigma_rules`, refusing an indicator too long for :data:`SIGMA_MAX_CHARS` as the query dialects do."""
+    out: list[str] = []
+    for text, members in _sigma_documents(indicators, today):
+        if len(text) > SIGMA_MAX_CHARS:
+            kind, value = members[0].kind, members[0].value
+            raise HuntingError(
+                f"a sigma query for the {kind} indicator {value[:60]!r}... exceeds {SIGMA_MAX_CHARS} characters",
+                kind=kind, value=value,
+            )
+        out.append(text)
+    return out
 
 
 # ---------------------------------------------------------------- public entry points
@@ -835,12 +1012,18 @@ def _require(kind: IndicatorType, value: str) -> None:
     _check_value(kind, value)
 
 
-def queries_for(kind: IndicatorType, value: str) -> dict[str, str]:
+def queries_for(
+    kind: IndicatorType, value: str, *, about: IndicatorRecord | None = None, today: date | None = None
+) -> dict[str, str]:
     """Hunting queries for one indicator: ``{"splunk", "kql", "elastic", "sigma"}`` -> query text.
 
-    ``sigma`` is a complete Sigma rule. A platform with no place to look for ``kind`` is
-    left out (e-mail has no Sigma log source). Raises :class:`HuntingError` for a type no
-    platform records, an empty value, or a value too long for a platform's query limit.
+    ``sigma`` is a complete Sigma rule, the one the Sigma export writes for this indicator
+    alone (:func:`sigma_rules`): ``about`` is what the store holds on the indicator (its
+    severity gives the level, its techniques and source article tags and references; without
+    it the level is :data:`SIGMA_DEFAULT_LEVEL`), ``today`` the rule's date. A platform with
+    no place to look for ``kind`` is left out (e-mail has no Sigma log source). Raises
+    :class:`HuntingError` for a type no platform records, an empty value, or a value too
+    long for a platform's query limit.
     """
     _require(kind, value)
     term = search_text(kind, value)
@@ -849,27 +1032,29 @@ def queries_for(kind: IndicatorType, value: str) -> dict[str, str]:
         if dialect.supports(kind):
             (out[dialect.platform],) = dialect.queries(kind, [term])
     if kind in SIGMA_SPECS:
-        (out["sigma"],) = _sigma_rules(kind, [value], [term])
+        (out["sigma"],) = _sigma_within_limit([_sigma_indicator(kind, value, about)], today)
     return out
 
 
-def bulk_queries(indicators: Iterable[tuple[IndicatorType, str]]) -> dict[str, list[str]]:
+def bulk_queries(indicators: Iterable[tuple[IndicatorType, str]], *, today: date | None = None) -> dict[str, list[str]]:
     """Queries covering many indicators, grouped by type, chunked to each platform's limit.
 
     Every key of :data:`PLATFORMS` is present; each list holds queries (for ``sigma``,
-    complete single-document rules) that together cover every distinct indicator exactly
-    once, in first-seen order, each query within its platform's limit. The whole input is
-    checked before anything is rendered: one unhuntable indicator raises
-    :class:`HuntingError` (filter with :data:`HUNTABLE_TYPES` first).
+    complete single-document rules from :func:`sigma_rules`, grouped by log source, at the
+    default level, dated ``today``) that together cover every distinct indicator exactly once,
+    in first-seen order, each query within its platform's limit. The whole input is checked
+    before anything is rendered: one unhuntable indicator raises :class:`HuntingError`
+    (filter with :data:`HUNTABLE_TYPES` first).
     """
     groups = _group(indicators)
     out: dict[str, list[str]] = {platform: [] for platform in PLATFORMS}
-    for kind, (originals, terms) in groups.items():
+    for kind, (_, terms) in groups.items():
         for dialect in _DIALECTS:
             if dialect.supports(kind):
                 out[dialect.platform].extend(dialect.queries(kind, terms))
-        if kind in SIGMA_SPECS:
-            out["sigma"].extend(_sigma_rules(kind, originals, terms))
+    out["sigma"] = _sigma_within_limit(
+        (SigmaIndicator(kind, value) for kind, (originals, _) in groups.items() for value in originals), today
+    )
     return out
 
 

@@ -12,11 +12,11 @@ from iocflow.extract.engine import extract
 from iocflow.extract.model import Confidence, Indicator, Kind, Matrix
 from iocflow.extract.refang import refang
 from iocflow.extract.result import Extraction
-from iocflow.extract.values import NotAnIndicator, check, email_host, url_host
+from iocflow.extract.values import NotAnIndicator, check, email_host, url_host, url_path
 
 __all__ = [
     "Confidence", "Extraction", "Indicator", "Kind", "Matrix", "NotAnIndicator", "check", "email_host", "extract",
-    "refang", "url_host",
+    "refang", "url_host", "url_path",
 ]
 
 for _name in __all__:

@@ -23,9 +23,9 @@ extractor costs a few hundred microseconds a value); the tests hold these readin
 equal to the extractor's on generated values. Anything else goes through
 :func:`~iocflow.extract.extract`.
 
-:func:`url_host` and :func:`email_host` give the host of a URL or address as the
-extractor's URL and e-mail grammar reads it, for callers that match hosts (the
-allowlist).
+:func:`url_host`, :func:`url_path` and :func:`email_host` split a URL or address as
+the extractor's URL and e-mail grammar reads it, for callers that match hosts and
+paths (the allowlist, the Sigma rules).
 """
 
 from __future__ import annotations
@@ -39,10 +39,10 @@ from iocflow.extract.engine import extract, parse_types
 # The hash and URL/e-mail families' own tables and grammar, read here rather than restated.
 from iocflow.extract.kinds.hashes import _BY_LENGTH as _HASH_BY_LENGTH
 from iocflow.extract.kinds.hashes import _HEX_RUN
-from iocflow.extract.kinds.network import _EMAIL, _host_span, _ipv4_value
+from iocflow.extract.kinds.network import _EMAIL, _host_span, _ipv4_value, authority_end
 from iocflow.extract.model import Confidence, Indicator, Kind
 
-__all__ = ["NotAnIndicator", "check", "email_host", "url_host"]
+__all__ = ["NotAnIndicator", "check", "email_host", "url_host", "url_path"]
 
 Kinds = Kind | str | Iterable[Kind | str]
 
@@ -96,6 +96,11 @@ def url_host(url: str) -> str:
     sep = url.find("://")
     start, end = _host_span(url, sep + 3 if sep != -1 else 0)
     return url[start:end].lower()
+
+
+def url_path(url: str) -> str:
+    """What follows the authority (user info, host, port) of ``url``: its path, query and fragment, as written."""
+    return url[authority_end(url) :]
 
 
 def email_host(address: str) -> str:
