@@ -231,3 +231,16 @@ def test_hunting_queries_escape_quotes_and_pipes(api: Api) -> None:
     for dialect, query in queries.items():
         assert 'evil\\" | rm)' in query, dialect  # the quote is escaped, the pipe stays inside the string
         assert query.count('"evil') == query.count('\\"evil'), dialect
+
+
+def test_lookup_sigma_rule_is_the_sigma_export_of_the_stored_indicator(api: Api, store: Store) -> None:
+    """One rule writer: the lookup's Sigma rule for a stored indicator is what /export/sigma writes for it alone
+    (same detection, same level from the stored severity, same tags, id and date)."""
+    value = "sigma-one-writer.iocflow-test.net"
+    record(store, [(IndicatorType.DOMAIN, value)], source="sigma-only-feed", severity=Severity.CRITICAL,
+           techniques=("T1071.004",))
+    rule = lookup(api, value)["hunting_queries"]["sigma"]
+    exported = api.get("/api/v1/export/sigma", key="admin", params={"feed": "sigma-only-feed", "confidence": "low"})
+    assert exported.status_code == 200, exported.text
+    assert exported.text == f"---\n{rule}"
+    assert "level: critical" in rule and "attack.t1071.004" in rule

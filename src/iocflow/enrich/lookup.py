@@ -18,7 +18,7 @@ from iocflow.extract.attack import name_of
 from iocflow.ingest.values import identify
 from iocflow.store.records import indicator_id
 from iocflow.store.store import Store
-from iocflow.store.views import IndicatorDetail, Sighting
+from iocflow.store.views import IndicatorDetail, IndicatorRecord, Sighting
 from iocflow.store.vocabulary import IndicatorType
 
 
@@ -77,8 +77,8 @@ def lookup(store: Store, value: str, type_hint: str | None, *, now: datetime) ->
     except ValueError as exc:
         raise InvalidParameter("value", f"value: {exc}") from None
     detail = store.indicator(kind, canonical)
-    return Lookup(canonical, kind, indicator_id(kind, canonical), _score(detail, now), _hunting_queries(kind, canonical),
-                  detail)
+    queries = _hunting_queries(kind, canonical, detail.record if detail else None, now)
+    return Lookup(canonical, kind, indicator_id(kind, canonical), _score(detail, now), queries, detail)
 
 
 def _score(detail: IndicatorDetail | None, now: datetime) -> risk.RiskScore:
@@ -102,9 +102,11 @@ def _distinct(sightings: tuple[Sighting, ...]) -> list[Sighting]:
     return list(seen.values())
 
 
-def _hunting_queries(kind: IndicatorType, value: str) -> dict[str, str]:
-    """Splunk, KQL, ES|QL and Sigma queries for the value ({} for types nobody hunts for, e.g. a CVE)."""
+def _hunting_queries(kind: IndicatorType, value: str, stored: IndicatorRecord | None,
+                     now: datetime) -> dict[str, str]:
+    """Splunk, KQL, ES|QL and Sigma queries for the value ({} for types nobody hunts for, e.g. a CVE); the Sigma
+    rule is the one the Sigma export writes for the stored indicator (its level from the stored severity)."""
     try:
-        return hunting.queries_for(kind, value)
+        return hunting.queries_for(kind, value, about=stored, today=now.date())
     except ValueError:
         return {}
