@@ -55,7 +55,8 @@ def test_public_surface_of_the_extractor_package() -> None:
     """The package exports exactly its documented names, each presented as iocflow.extract's own."""
     import iocflow.extract as pkg
 
-    assert sorted(pkg.__all__) == ["Confidence", "Extraction", "Indicator", "Kind", "Matrix", "extract", "refang"]
+    assert sorted(pkg.__all__) == ["Confidence", "Extraction", "Indicator", "Kind", "Matrix", "NotAnIndicator", "check",
+                                   "email_host", "extract", "refang", "url_host", "url_path"]
     for name in pkg.__all__:
         assert getattr(pkg, name).__module__ == "iocflow.extract"
 

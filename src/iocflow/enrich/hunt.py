@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from iocflow.enrich import hunting
@@ -36,8 +37,8 @@ class Hunt:
                 "rejected": [{"index": r.index, "value": r.value, "error": r.error} for r in self.rejected]}
 
 
-def hunt(values: Sequence[str]) -> Hunt:
-    """One query per platform covering every huntable value of ``values``."""
+def hunt(values: Sequence[str], *, today: date | None = None) -> Hunt:
+    """One query per platform covering every huntable value of ``values`` (Sigma rules dated ``today``)."""
     accepted: list[tuple[IndicatorType, str]] = []
     rejected: list[Rejected] = []
     for index, raw in enumerate(values):
@@ -51,7 +52,7 @@ def hunt(values: Sequence[str]) -> Hunt:
         else:
             rejected.append(Rejected(index, value, f"no log field holds a {kind.value}"))
     try:
-        queries = hunting.bulk_queries(accepted) if accepted else {}
+        queries = hunting.bulk_queries(accepted, today=today) if accepted else {}
     except ValueError as exc:
         raise InvalidParameter("indicators", str(exc)) from None
     return Hunt(queries, len(accepted), rejected)

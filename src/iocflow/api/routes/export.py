@@ -87,4 +87,4 @@ def hunt(body: HuntRequest, caller: ReadIocsDep) -> Response:
     if len(body.indicators) > caller.tier.max_results:
         raise ApiError(400, "invalid_parameter", f"at most {caller.tier.max_results} indicators per request on the "
                        f"{caller.tier.name} tier", {"limit": caller.tier.max_results})
-    return Response(orjson.dumps(hunt_values(body.indicators).to_json()), media_type="application/json")
+    return Response(orjson.dumps(hunt_values(body.indicators, today=datetime.now(UTC).date()).to_json()), media_type="application/json")
