@@ -75,3 +75,8 @@ class Cursor:
 def indicators_after(key: int) -> str:
     """The cursor after the indicator whose row key is ``key``."""
     return Cursor(Listing.INDICATORS, (key,)).encode()
+
+
+def indicator_key(cursor: str | None) -> int | None:
+    """The row key an indicators cursor resumes after (None: from the start); ``InvalidCursor`` if it is not one."""
+    return None if cursor is None else int(Cursor.decode(cursor, Listing.INDICATORS).position[0])

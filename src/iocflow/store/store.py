@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
@@ -27,25 +26,18 @@ from iocflow.exceptions import AlreadyExists, NotFound, Unavailable
 from iocflow.settings import Settings
 from iocflow.store import db, feeds, keys, queries
 from iocflow.store.allowlist import Allowlist, validate_entry
-from iocflow.store.cursor import Cursor, Listing, indicators_after
+from iocflow.store.cursor import Cursor, Listing, indicator_key, indicators_after
 from iocflow.store.feeds import FeedConfig
 from iocflow.store.filters import EVERYTHING, ArticleQuery, IndicatorQuery
 from iocflow.store.keys import ApiKey
 from iocflow.store.models import AllowlistEntryRow, IndicatorRow
 from iocflow.store.records import Observation, Source, indicator_id
-from iocflow.store.views import ArticleRecord, IndicatorDetail, IndicatorRecord, Page, Stats
+from iocflow.store.views import AllowlistEntry, ArticleRecord, IndicatorDetail, IndicatorRecord, Page, Stats
 from iocflow.store.vocabulary import IndicatorType
 from iocflow.store.writer import WriteCounts, record, utcnow
 
 #: Rows read per transaction while a selection is walked (an export, a TAXII page, a Report pass).
 WALK_CHUNK: Final = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class AllowlistEntry:
-    value: str
-    reason: str | None
-    created_at: datetime
 
 
 class Store:
@@ -171,7 +163,7 @@ class Store:
                    with_total: bool = False) -> Page[IndicatorRecord]:
         """One page of ``query``'s indicators in row-key order, after ``cursor`` (a ``next_cursor`` of an
         earlier page) and ``offset``; ``total`` counts the whole selection when asked for."""
-        after = int(Cursor.decode(cursor, Listing.INDICATORS).position[0]) if cursor is not None else None
+        after = indicator_key(cursor)
         with self._transaction() as session:
             rows = queries.list_indicators(session, query, limit=limit + 1, offset=offset, after=after)
             total = queries.count_indicators(session, query) if with_total else None
@@ -186,7 +178,7 @@ class Store:
 
         The cursor is checked here, before the first row is read: a streamed answer that has started cannot
         turn into an error any more."""
-        after = int(Cursor.decode(cursor, Listing.INDICATORS).position[0]) if cursor is not None else None
+        after = indicator_key(cursor)
         return self._walk(query, after, limit, chunk)
 
     def _walk(self, query: IndicatorQuery, after: int | None, limit: int | None,

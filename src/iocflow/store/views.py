@@ -133,6 +133,15 @@ class Stats:
 
 
 @dataclass(frozen=True, slots=True)
+class AllowlistEntry:
+    """One of the operator's allowlist entries (the bundled lists are not entries)."""
+
+    value: str
+    reason: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of a listing: its items, the total when it was asked for, and the cursor to the next page."""
 
