@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     database_url: str = Field(default=DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the store.")
     redis_url: str | None = Field(default=None, description="Redis URL for limits shared across API workers.")
     redis_prefix: str = Field(default="iocflow", description="Key prefix in Redis (one per deployment).")
+    redis_timeout: float = Field(
+        default=0.5, gt=0, description="Seconds a Redis connect or command may take; then limits count per process.",
+    )
+    redis_retry_seconds: float = Field(
+        default=5.0, gt=0, description="Seconds between tries to reach Redis again while limits count per process.",
+    )
     http_timeout: float = Field(default=30.0, gt=0, description="Seconds before a feed download gives up.")
     http_retries: int = Field(default=3, ge=0, description="Retries (with backoff) of a failed feed download.")
     user_agent: str | None = Field(default=None, description="User-Agent of downloads (default iocflow/<version>).")

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from iocflow import __version__
-from iocflow.api import errors
+from iocflow.api import errors, logs
 from iocflow.api.deps import Services
 from iocflow.api.limits import RateLimiter
 from iocflow.api.middleware import ApiMiddleware
@@ -35,7 +35,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
                limiter: RateLimiter | None = None) -> FastAPI:
     settings = settings or get_settings()
     store = store or Store.from_settings(settings)
-    limiter = limiter or RateLimiter(settings.redis_url, prefix=settings.redis_prefix)
+    limiter = limiter or RateLimiter(settings.redis_url, prefix=settings.redis_prefix, timeout=settings.redis_timeout,
+                                     retry_seconds=settings.redis_retry_seconds)
+    logs.install()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

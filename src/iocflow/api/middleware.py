@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import anyio.to_thread
 import orjson
 
 log = logging.getLogger("iocflow.api")
@@ -55,7 +56,7 @@ class ApiMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 extra = [(b"x-request-id", rid.encode())]
-                limits = state.get(EXTRA_HEADERS) or (self.limit_headers(scope) if self.limit_headers else {})
+                limits = state.get(EXTRA_HEADERS) or await self._limit_headers(scope, rid)
                 extra += [(k.lower().encode(), v.encode()) for k, v in limits.items()]
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [h for h in extra if h[0] not in present]
@@ -88,6 +89,16 @@ class ApiMiddleware:
             if not started:
                 await self._error(send_with_headers, 500, "internal_error",
                                   "internal error; quote the request id when reporting it", rid)
+
+    async def _limit_headers(self, scope: Scope, rid: str) -> dict[str, str]:
+        """``limit_headers(scope)``, off the event loop (it may wait on Redis); none if it fails."""
+        if self.limit_headers is None:
+            return {}
+        try:
+            return await anyio.to_thread.run_sync(self.limit_headers, scope)
+        except Exception:
+            log.exception("rate-limit headers failed (request %s)", rid)
+            return {}
 
     @staticmethod
     async def _error(send: Send, status: int, code: str, message: str, rid: str) -> None:

@@ -28,16 +28,20 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (share limits through IOCFLOW_REDIS_URL).")] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
-    """Start the REST API (uvicorn). Configuration comes from IOCFLOW_* environment variables."""
+    """Start the REST API (uvicorn). Configuration comes from IOCFLOW_* environment variables.
+
+    Log lines never carry an API key: key query parameters and Authorization values are redacted.
+    """
     import uvicorn
 
+    from iocflow.api.logs import log_config
     from iocflow.settings import get_settings
 
     settings = get_settings()
     if workers > 1 and not settings.redis_url:
         err.print("[yellow]warning:[/yellow] several workers without IOCFLOW_REDIS_URL: each counts rate limits alone")
     uvicorn.run("iocflow.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, proxy_headers=True)
+                log_level=log_level, log_config=log_config(), proxy_headers=True)
 
 
 def lookup(
