@@ -436,3 +436,33 @@ def test_an_object_of_another_level_is_not_in_a_level_collection(taxii_api: Api,
 def test_the_rest_of_the_api_keeps_its_envelope(taxii_api: Api) -> None:
     answer = taxii_api.get("/api/v1/iocs", key=None)
     assert answer.status_code == 401 and set(answer.json()) == {"error"}
+
+
+
+def test_filters_answer_what_filtering_the_whole_collection_answers(taxii_api: Api, store: Store) -> None:
+    """match[spec_version], match[version], added_after and match[type]=report are answered by the store's
+    query (issue 12): over HTTP each answers what the unfiltered collection, filtered here, holds."""
+    url = f"{BASE}/collections/{COLLECTION_IDS['all']}/objects/"
+    everything = {obj["id"]: obj for obj in taxii_api.get(url, key="stix", params={"limit": 10_000}).json()["objects"]}
+    manifest = taxii_api.get(f"{BASE}/collections/{COLLECTION_IDS['all']}/manifest/", key="stix",
+                             params={"limit": 10_000}).json()["objects"]
+    added = {r["id"]: r["date_added"] for r in manifest}
+    assert set(added) == set(everything) == set(expected(store, None))
+    report = next(obj for obj in everything.values() if obj["type"] == "report")
+    dates = sorted(set(added.values()))
+    middle = dates[len(dates) // 2]  # some objects were added after it, some not
+    cases: list[tuple[dict[str, str], set[str]]] = [
+        ({"match[spec_version]": "2.0"}, set()),
+        ({"match[spec_version]": "2.0,2.1"}, set(everything)),
+        ({"match[version]": report["modified"]},
+         {i for i, obj in everything.items() if obj["modified"] == report["modified"]}),
+        ({"added_after": "2999-01-01T00:00:00Z"}, set()),
+        ({"added_after": middle}, {i for i, date in added.items() if date > middle}),
+        ({"added_after": dates[-1]}, set()),
+        ({"match[type]": "report"}, {i for i, obj in everything.items() if obj["type"] == "report"}),
+    ]
+    assert report["id"] in cases[2][1] and 0 < len(cases[4][1]) < len(everything)
+    for params, want in cases:
+        body = taxii_api.get(url, key="stix", params=params | {"limit": "10000"}).json()
+        assert {obj["id"] for obj in body.get("objects", [])} == want, params
+        assert all(obj == everything[obj["id"]] for obj in body.get("objects", [])), params

@@ -2,26 +2,33 @@
 
 One SQLite store per module holds a few indicators at each confidence level
 (some from articles, one outside the lookback, one of a type STIX cannot
-express); every test only reads it. The HTTP side, and taxii2-client against a
-served app, are in ``tests/api/test_taxii.py``.
+express); every test only reads it. A larger store (a few thousand indicators, on
+SQLite and PostgreSQL) shows that the filters are answered by the store's
+query: the backend reads about as many records as the answer holds. The HTTP
+side, and taxii2-client against a served app, are in ``tests/api/test_taxii.py``.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from iocflow.exceptions import InvalidParameter, NotFound
 from iocflow.export import stix
 from iocflow.export import taxii as taxii_module
-from iocflow.export.taxii import COLLECTIONS, ObjectQuery, TaxiiBackend, manifest_record
+from iocflow.export.taxii import COLLECTIONS, ObjectQuery, TaxiiBackend, manifest_record, timestamp
 from iocflow.store.cursor import Cursor, Listing
 from iocflow.store.filters import IndicatorQuery
 from iocflow.store.records import Article, Observation, Source
 from iocflow.store.store import Store
+from iocflow.store.views import IndicatorRecord
 from iocflow.store.vocabulary import Confidence, IndicatorType, Reliability, SourceCategory, SourceKind
+from tests.services import postgres_url
 
 NOW = datetime.now(UTC)
 FEED = Source("backend-feed", SourceKind.FEED, SourceCategory.THREAT_INTEL, Reliability.B)
@@ -173,3 +180,159 @@ def test_unreadable_parameters_are_invalid(filters: dict[str, str], parameter: s
         ObjectQuery.parse(**filters)
     assert refused.value.parameter == parameter and refused.value.details["parameter"] == parameter
 
+
+# -- the filters are answered by the store's query: reads follow the result, not the store -----------------
+
+#: Feed indicators in the larger store, in three batches a day apart, none from an article.
+FEED_ROWS = 3000
+#: Article k's indicators were last seen ARTICLE_HOURS[k] hours ago.
+ARTICLE_HOURS = (10, 9, 8, 7)
+PER_ARTICLE = 10
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def big(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """A few thousand feed indicators and four articles seen at their own times. Article 0's first indicator
+    was seen again later from the feed, so it left article 0's Report; article 2's first is also article 3's,
+    so it is in article 3's Report only."""
+    admin, schema = None, f"iocflow_taxii_{secrets.token_hex(4)}"
+    if request.param == "sqlite":
+        st = Store(f"sqlite:///{tmp_path_factory.mktemp('taxii-big') / 'iocflow.db'}")
+    else:
+        url, why = postgres_url()
+        if url is None:
+            pytest.skip(why)
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        st = Store(f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}")
+    try:
+        st.upgrade()
+        for day in range(3):
+            rows = range(day * FEED_ROWS // 3, (day + 1) * FEED_ROWS // 3)
+            st.record(FEED, [Observation(IndicatorType.IPV4, f"45.{100 + i // 250}.{i % 250}.7") for i in rows],
+                      now=NOW - timedelta(days=3 - day))
+        for k, hours in enumerate(ARTICLE_HOURS):
+            article = Article(f"Campaign {k}", f"https://blog.example.net/campaign-{k}")
+            values = [f"c{k}-host{i}.example-bad.top" for i in range(PER_ARTICLE)]
+            if k == 3:
+                values[0] = "c2-host0.example-bad.top"
+            st.record(FEED, [Observation(IndicatorType.DOMAIN, v, article=article) for v in values],
+                      now=NOW - timedelta(hours=hours))
+        st.record(FEED, [Observation(IndicatorType.DOMAIN, "c0-host0.example-bad.top")],
+                  now=NOW - timedelta(hours=6))
+        yield st
+    finally:
+        st.close()
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+@pytest.fixture
+def reads(big: Store, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many records the backend has read from ``big`` (``iter_indicators`` reads through ``walk_indicators``)."""
+    count = [0]
+    walk = big.walk_indicators
+
+    def counted(*args: Any, **kwargs: Any) -> Iterator[tuple[str, IndicatorRecord]]:
+        for item in walk(*args, **kwargs):
+            count[0] += 1
+            yield item
+
+    monkeypatch.setattr(big, "walk_indicators", counted)
+    return count
+
+
+def big_backend(store: Store) -> TaxiiBackend:
+    return backend(store, max_results=100_000)
+
+
+def after_the_walk(store: Store, query: ObjectQuery) -> list[tuple[str, datetime, dict[str, Any]]]:
+    """What a page held when the filters were applied after walking the collection: every object, then
+    ``wants`` and ``matches`` on each."""
+    everything = big_backend(store).get_objects(BY_KEY["all"], ObjectQuery(limit=100_000))
+    assert not everything.more
+    return [(e.obj["id"], e.date_added, e.obj) for e in everything.entries
+            if query.wants(e.obj["type"], e.obj["id"]) and query.matches(e)]
+
+
+def modified_of(store: Store, kind: IndicatorType, value: str) -> str:
+    """The indicator's STIX ``modified``: its ``last_seen`` to the millisecond."""
+    found = store.indicator(kind, value)
+    assert found is not None
+    return timestamp(found.record.last_seen)[:-4] + "Z"
+
+
+def test_the_big_store_is_a_few_thousand_indicators(big: Store) -> None:
+    assert big.count() == FEED_ROWS + len(ARTICLE_HOURS) * PER_ARTICLE - 1
+
+
+@pytest.mark.parametrize(("case", "filters", "objects", "at_most"), [
+    # every object is STIX 2.1: nothing is read
+    ("spec 2.0", {"spec_versions": "2.0"}, 0, 0),
+    # article 2's rows (minus the one article 3 saw later) and their Report: the rows, then the Report's members
+    # twice (once more c2-host0, which article 2 saw too)
+    ("version of article 2", {"versions": "article-2"}, PER_ARTICLE - 1 + 1, 3 * (PER_ARTICLE - 1) + 1),
+    # a feed batch: its rows, no Report (no article indicator was seen then); the Reports pass reads nothing
+    ("version of a feed batch", {"versions": "feed-batch"}, FEED_ROWS // 3, FEED_ROWS // 3),
+    ("added_after in the future", {"added_after": (NOW + timedelta(days=1)).isoformat()}, 0, 0),
+    # articles 3 (all ten: c2-host0 was seen again with it) and the feed's c0-host0: rows, then Report 3's members
+    ("added_after between articles 2 and 3",
+     {"added_after": (NOW - timedelta(hours=7, minutes=30)).isoformat()}, PER_ARTICLE + 1 + 1, 3 * PER_ARTICLE + 2),
+    # the Reports only: every article indicator, once, and no feed row
+    ("reports", {"types": "report"}, len(ARTICLE_HOURS), len(ARTICLE_HOURS) * PER_ARTICLE),
+])
+def test_filters_read_what_they_select(big: Store, reads: list[int], case: str, filters: dict[str, str],
+                                       objects: int, at_most: int) -> None:
+    """The issue-12 cases: the backend reads O(result) records and answers what filtering after the walk did."""
+    if filters.get("versions") == "article-2":
+        filters = {"versions": modified_of(big, IndicatorType.DOMAIN, "c2-host1.example-bad.top")}
+    elif filters.get("versions") == "feed-batch":
+        filters = {"versions": modified_of(big, IndicatorType.IPV4, "45.100.0.7")}
+    query = ObjectQuery.parse(limit=100_000, **filters)
+    page = big_backend(big).get_objects(BY_KEY["all"], query)
+    read = reads[0]
+    assert len(page.entries) == objects, case
+    assert read <= at_most, f"{case}: read {read} records for {objects} objects"
+    assert [(e.obj["id"], e.date_added, e.obj) for e in page.entries] == after_the_walk(big, query)
+    assert reads[0] - read > FEED_ROWS  # the unfiltered walk that filtering after it needs reads every row
+
+
+def test_a_filtered_reports_page_pages_like_the_rest(big: Store) -> None:
+    """Paging through the narrowed Reports pass hands out Report cursors and ends where the whole walk does."""
+    after = (NOW - timedelta(hours=9, minutes=30)).isoformat()
+    pulled: list[str] = []
+    query = ObjectQuery.parse(limit=2, added_after=after)
+    while True:
+        page = big_backend(big).get_objects(BY_KEY["all"], query)
+        pulled += [e.obj["id"] for e in page.entries]
+        if page.next is None:
+            break
+        query = ObjectQuery.parse(limit=2, added_after=after, next=page.next)
+    assert pulled == [i for i, _, _ in after_the_walk(big, ObjectQuery.parse(added_after=after))]
+    assert sum(i.startswith("report--") for i in pulled) == 3  # articles 1, 2 and 3
+
+
+def test_a_version_below_the_millisecond_selects_nothing(big: Store, reads: list[int]) -> None:
+    """``modified`` is written to the millisecond, so a timestamp with microseconds names no version."""
+    version = modified_of(big, IndicatorType.DOMAIN, "c2-host1.example-bad.top")[:-1] + "001Z"
+    page = big_backend(big).get_objects(BY_KEY["all"], ObjectQuery.parse(versions=version))
+    assert page.entries == [] and reads[0] == 0
+
+
+def test_the_query_fields_the_backend_relies_on(big: Store) -> None:
+    """``seen_within``, ``with_article`` and ``articles`` select what a filter over every record selects."""
+    everything = list(big.iter_indicators(IndicatorQuery()))
+    spans = ((NOW - timedelta(hours=8, minutes=1), NOW - timedelta(hours=7, minutes=59)),  # article 2
+             (NOW - timedelta(days=4), NOW - timedelta(days=2, hours=12)))  # the first feed batch
+    within = {r.id for r in everything if any(a <= r.last_seen < b for a, b in spans)}
+    assert {r.id for r in big.iter_indicators(IndicatorQuery(seen_within=spans))} == within
+    assert len(within) == PER_ARTICLE - 1 + FEED_ROWS // 3
+    linked = {r.id for r in big.iter_indicators(IndicatorQuery(with_article=True))}
+    assert linked == {r.id for r in everything if r.type is IndicatorType.DOMAIN}  # c0-host0 too: it had one
+    third = Article("Campaign 3", "https://blog.example.net/campaign-3").id
+    in_third = {r.value for r in big.iter_indicators(IndicatorQuery(articles=(third,)))}
+    assert in_third == {f"c3-host{i}.example-bad.top" for i in range(1, PER_ARTICLE)} | {"c2-host0.example-bad.top"}
+    assert big.count(IndicatorQuery(articles=(third,), with_article=True, seen_within=spans)) == 0

@@ -19,15 +19,25 @@ while it is built), and a ``next`` in the rows is the store's own cursor
 (``iocflow.store.cursor``, listing ``INDICATORS``); once the rows are served,
 ``next`` is a ``REPORTS`` cursor holding the last Report id served. The
 Reports are built, when a page reaches them, from one more walk over the
-whole collection, handing the exporter only the indicators that came from an
-article (the exporter holds those while it gathers each article's Report).
+collection's indicators that came from an article (the exporter holds those
+while it gathers each article's Report).
+
+The filters are pushed into the store's query, so what a request reads
+follows what it selects, not the size of the store: ``match[type]`` and
+``match[id]`` pick the phases and the rows' types and ids; ``added_after``
+and a ``match[version]`` timestamp select rows by ``last_seen`` (an
+indicator's ``date_added`` and, to the millisecond, its ``modified``), and
+the Reports pass reads first the article indicators those times select
+(a Report is dated by its latest indicator), then only those articles'
+indicators; a ``match[spec_version]`` without 2.1 reads nothing, since every
+object is STIX 2.1. ``ObjectQuery.matches`` still judges every object served.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any, Final
@@ -55,6 +65,14 @@ DEFAULT_LIMIT: Final = 1000
 _CHUNK: Final = 1000
 #: The versions ``match[version]`` names by word; every object has one version, which is all three.
 _VERSION_WORDS: Final = frozenset({"last", "first", "all"})
+#: The STIX version of every object ``iocflow.export.stix`` builds.
+_SPEC_VERSION: Final = "2.1"
+#: The precision of a STIX timestamp as the exporter writes it: ``modified`` is ``last_seen`` (the store
+#: keeps it at or after ``first_seen``) cut to the millisecond, so ``match[version]=T`` selects what was
+#: last seen in ``[T, T + _TICK)``.
+_TICK: Final = timedelta(milliseconds=1)
+#: The most articles the Reports pass names in one query; past it, it reads every article's indicators.
+_ARTICLES_AT_ONCE: Final = 500
 
 
 # -- collections ------------------------------------------------------------------------------
@@ -182,12 +200,23 @@ class ObjectQuery:
             return True
         return object_id in self.ids if object_id else any(i.startswith(f"{stix_type}--") for i in self.ids)
 
+    def can_match(self) -> bool:
+        """False when ``match[spec_version]`` leaves out 2.1, the version of every object: nothing matches."""
+        return self.spec_versions is None or _SPEC_VERSION in self.spec_versions
+
+    def modified_spans(self) -> tuple[tuple[datetime, datetime], ...] | None:
+        """The ``last_seen`` spans the ``match[version]`` timestamps select (None: any version, a word was
+        given); empty when none can equal a ``modified``, which is written to the millisecond."""
+        if any(v in _VERSION_WORDS for v in self.versions):
+            return None
+        return tuple((v, v + _TICK) for v in self.versions if isinstance(v, datetime) and not v.microsecond % 1000)
+
     def matches(self, entry: Entry) -> bool:
-        """The filters the walk does not apply itself: ``added_after`` (the Identity and Reports),
-        ``match[version]`` and ``match[spec_version]``."""
+        """Whether an object passes ``added_after``, ``match[version]`` and ``match[spec_version]``: the walk
+        reads only what can pass them (see the module docstring), and this judges each object it yields."""
         if self.added_after is not None and entry.date_added <= self.added_after:
             return False
-        if self.spec_versions is not None and entry.obj.get("spec_version", "2.1") not in self.spec_versions:
+        if self.spec_versions is not None and entry.obj.get("spec_version", _SPEC_VERSION) not in self.spec_versions:
             return False
         if any(v in _VERSION_WORDS for v in self.versions):
             return True  # one version per object: it is the first, the last and all of them
@@ -316,6 +345,8 @@ class TaxiiBackend:
     # the walk: Identity, rows in key order, Reports by id
 
     def _walk(self, collection: Collection, query: ObjectQuery) -> Iterator[Entry]:
+        if not query.can_match():
+            return
         start = query.next
         if start is None and query.wants("identity", stix.IDENTITY_ID):
             identity = stix.build([], now=self.now).bundle["objects"][0]
@@ -324,30 +355,42 @@ class TaxiiBackend:
             yield from self._rows(collection, query, start.encode() if start is not None else None)
         if query.wants("report", None):
             after = str(start.position[0]) if start is not None and start.listing is Listing.REPORTS else ""
-            for report, added in self._reports(collection):
+            for report, added in self._reports(collection, query):
                 if report["id"] > after and (query.ids is None or report["id"] in query.ids):
                     yield Entry(report, added, Cursor(Listing.REPORTS, (report["id"],)).encode())
 
-    def _selection(self, collection: Collection, query: ObjectQuery | None) -> IndicatorQuery | None:
-        """The collection's indicators within the tier's lookback (only those ``query`` can match, when
-        given); None when ``query`` can match none."""
-        since = self.earliest
-        types = _ROW_TYPES["indicator"] + _ROW_TYPES["vulnerability"]
-        ids: tuple[str, ...] = ()
-        if query is not None:
-            if query.added_after is not None:  # added_after is strict; the query's since is inclusive
-                since = max(since, query.added_after + timedelta(microseconds=1))
-            if query.types is not None:
-                types = tuple(t for stix_type in ("indicator", "vulnerability") if stix_type in query.types
-                              for t in _ROW_TYPES[stix_type])
-            if query.ids is not None:  # match[id]: the indicator ids of the row objects' STIX ids
-                ids = tuple(sorted({str(uuid.UUID(raw)) for kind, _, raw in (i.partition("--") for i in query.ids)
-                                    if kind in _ROW_TYPES and _is_uuid(raw)}))
-                if not ids:
-                    return None
-        if not types:
+    def _collection(self, collection: Collection) -> IndicatorQuery:
+        """The collection's indicators of a type STIX has an object for, within the tier's lookback."""
+        return IndicatorQuery(types=_ROW_TYPES["indicator"] + _ROW_TYPES["vulnerability"],
+                              confidence=collection.confidence, since=self.earliest, now=self.now)
+
+    def _dated(self, selection: IndicatorQuery, query: ObjectQuery) -> IndicatorQuery | None:
+        """``selection`` narrowed by ``last_seen`` to what ``query``'s ``added_after`` and ``match[version]``
+        timestamps can select; None when they can select nothing."""
+        if query.added_after is not None:  # added_after is strict; the query's since is inclusive
+            selection = replace(selection, since=max(self.earliest, query.added_after + timedelta(microseconds=1)))
+        spans = query.modified_spans()
+        if spans is not None:
+            if not spans:
+                return None
+            selection = replace(selection, seen_within=spans)
+        return selection
+
+    def _selection(self, collection: Collection, query: ObjectQuery) -> IndicatorQuery | None:
+        """The rows ``query`` can match; None when it can match none."""
+        selection = self._dated(self._collection(collection), query)
+        if selection is None:
             return None
-        return IndicatorQuery(types=types, confidence=collection.confidence, ids=ids, since=since, now=self.now)
+        if query.types is not None:
+            selection = replace(selection, types=tuple(t for stix_type in ("indicator", "vulnerability")
+                                                       if stix_type in query.types for t in _ROW_TYPES[stix_type]))
+        if query.ids is not None:  # match[id]: the indicator ids of the row objects' STIX ids
+            ids = tuple(sorted({str(uuid.UUID(raw)) for kind, _, raw in (i.partition("--") for i in query.ids)
+                                if kind in _ROW_TYPES and _is_uuid(raw)}))
+            if not ids:
+                return None
+            selection = replace(selection, ids=ids)
+        return selection if selection.types else None
 
     def _rows(self, collection: Collection, query: ObjectQuery, cursor: str | None) -> Iterator[Entry]:
         """Indicators and vulnerabilities after ``cursor``, converted a chunk of records at a time."""
@@ -367,23 +410,41 @@ class TaxiiBackend:
         objects = stix.build(records, now=self.now).bundle["objects"]
         return {obj["id"].partition("--")[2]: obj for obj in objects if obj["type"] in _ROW_TYPES}
 
-    def _reports(self, collection: Collection) -> list[tuple[dict[str, Any], datetime]]:
-        """Every Report of the collection by id, with its ``date_added``. A Report lists all the
-        collection's indicators from its article, so it is built from the whole collection (one pass,
-        handing the exporter only records with an article), whatever this request's ``added_after`` or
-        ``match`` filters. ``date_added`` is its latest indicator's ``last_seen`` (its ``modified``, at the
-        microsecond precision of the indicators' own ``date_added``)."""
-        selection = self._selection(collection, None)
-        if selection is None:
+    def _reports(self, collection: Collection, query: ObjectQuery) -> list[tuple[dict[str, Any], datetime]]:
+        """The Reports by id that can match ``query``'s times, each with its ``date_added``.
+
+        A Report lists all the collection's indicators from its article (those whose latest sighting is in
+        it), whatever this request's ``match`` filters, so it is built from every one of them: the exporter
+        is handed only records with an article. Its ``date_added`` is its latest indicator's ``last_seen``
+        (its ``modified``, at the microsecond precision of the indicators' own ``date_added``), so when
+        ``added_after`` or a ``match[version]`` timestamp narrows the rows, only an article with one of the
+        indicators they select can have a Report that matches: those indicators are read first (nothing
+        more is read when there are none), then only their articles' indicators."""
+        linked = replace(self._collection(collection), with_article=True)
+        dated = self._dated(linked, query)
+        if dated is None:
             return []
+        articles: frozenset[str] | None = None  # None: every article
+        if dated != linked:
+            articles = frozenset(a for a in map(_article_of, self.store.iter_indicators(dated)) if a)
+            if not articles:
+                return []
+            if len(articles) <= _ARTICLES_AT_ONCE:
+                linked = replace(linked, articles=tuple(sorted(articles)))
         last_seen: dict[str, datetime] = {}
 
-        def with_article() -> Iterator[IndicatorRecord]:
-            for found in self.store.iter_indicators(selection):
-                if found.source is not None and found.source.article_id:
+        def members() -> Iterator[IndicatorRecord]:
+            for found in self.store.iter_indicators(linked):
+                article = _article_of(found)
+                if article and (articles is None or article in articles):
                     last_seen[found.id] = as_utc(found.last_seen)
                     yield found
 
-        objects = stix.build(with_article(), now=self.now).bundle["objects"]
+        objects = stix.build(members(), now=self.now).bundle["objects"]
         reports = sorted((obj for obj in objects if obj["type"] == "report"), key=lambda obj: str(obj["id"]))
         return [(r, max(last_seen[ref.partition("--")[2]] for ref in r["object_refs"])) for r in reports]
+
+
+def _article_of(found: IndicatorRecord) -> str | None:
+    """The article of the indicator's latest sighting, whose Report lists it (None: it is in none)."""
+    return found.source.article_id if found.source is not None else None

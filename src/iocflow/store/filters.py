@@ -71,6 +71,12 @@ class IndicatorQuery:
     ids: tuple[str, ...] = ()
     since: datetime | None = None  # last seen at or after
     until: datetime | None = None  # last seen before
+    #: Last seen within one of these ``[start, end)`` spans (TAXII's ``match[version]`` timestamps).
+    seen_within: tuple[tuple[datetime, datetime], ...] = ()
+    #: Only indicators some article reported (a sighting with an article).
+    with_article: bool = False
+    #: Only indicators one of these articles reported (a sighting in one of them; ``ArticleRecord.id``).
+    articles: tuple[str, ...] = ()
     include_expired: bool = False
     include_allowlisted: bool = False
     #: The moment "expired" is judged at; None: expiry is not judged.

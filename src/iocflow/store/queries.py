@@ -59,6 +59,8 @@ def _where(query: Select[Any], f: IndicatorQuery) -> Select[Any]:
         query = query.where(i.last_seen >= f.since)
     if f.until is not None:
         query = query.where(i.last_seen < f.until)
+    if f.seen_within:
+        query = query.where(or_(*(and_(i.last_seen >= start, i.last_seen < end) for start, end in f.seen_within)))
     if not f.include_expired and f.now is not None:
         query = query.where(or_(i.expires_at.is_(None), i.expires_at > f.now))
     if not f.include_allowlisted:
@@ -73,6 +75,11 @@ def _where(query: Select[Any], f: IndicatorQuery) -> Select[Any]:
         if f.feeds:
             conditions.append(src.name.in_(f.feeds))
         query = query.where(select(s.pk).join(src, s.source_id == src.id).where(and_(*conditions)).exists())
+    if f.with_article:  # a sighting with an article (NO_ARTICLE: none)
+        s = SightingRow
+        query = query.where(select(s.pk).where(s.indicator_pk == i.pk, s.article_id != NO_ARTICLE).exists())
+    if f.articles:  # a few articles' indicators: looked up from their sightings, not by probing every row
+        query = query.where(i.pk.in_(select(SightingRow.indicator_pk).where(SightingRow.article_id.in_(f.articles))))
     return query
 
 
