@@ -81,23 +81,30 @@ def db_load_samples(as_json: AsJson = False, database: Database = None) -> None:
 # -- reports --------------------------------------------------------------------------------------
 
 def _summary(reports: list[IngestReport], as_json: bool) -> None:
-    """The closing table (or JSON); a failed source makes the command exit 1."""
+    """The closing table (or JSON); a failed source, or one whose every row was rejected, makes the command exit 1."""
     if as_json:
         sys.stdout.write(orjson.dumps([r.as_dict() for r in reports], option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         table = Table("source", "read", "new", "updated", "unchanged", "rejected", "status", title="ingest summary")
         for r in reports:
-            status = "[red]failed[/red]" if r.failed else ("not modified" if r.not_modified else "ok")
+            status = ("[red]failed[/red]" if r.failed else "[red]all rejected[/red]" if r.all_rejected
+                      else "not modified" if r.not_modified else "ok")
             table.add_row(r.source, str(r.rows_read), str(r.new), str(r.updated), str(r.unchanged), str(r.rejected), status)
         out.print(table)
         for r in reports:
             if r.failed:
                 err.print(f"[red]error:[/red] {r.source}: {r.failed}")
+            for warning in r.warnings:
+                err.print(f"[yellow]warning:[/yellow] {r.source}: {warning}")
             for line in r.errors[:20]:
                 err.print(f"[yellow]rejected:[/yellow] {r.source}: {line}")
             if len(r.errors) > 20:
                 err.print(f"[yellow]rejected:[/yellow] {r.source}: ... {len(r.errors) - 20} more (use --json for all)")
-    if any(r.failed for r in reports):
+    for r in reports:
+        if r.all_rejected:  # on stderr with --json too: the exit status alone does not say why
+            err.print(f"[red]error:[/red] {r.source}: every row was rejected ({r.rejected}) and nothing was stored; "
+                      "is it the format and encoding it claims?")
+    if any(r.failed or r.all_rejected for r in reports):
         raise typer.Exit(1)
 
 

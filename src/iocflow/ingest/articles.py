@@ -11,6 +11,13 @@ and whom it targets.
 Only medium- and high-confidence hits are stored (low ones are mostly file
 names that look like domains, e.g. ``invoice.zip``); ATT&CK IDs are stored as
 ``mitre_attack`` indicators too, so they can be looked up like any other.
+
+NUL characters (which PostgreSQL cannot store): text holding them is still
+read, and what is stored from it (the sentence around an indicator, a title
+taken from the document or a feed) has each NUL as a space. An ``ArticleText``
+refuses a title or URL holding one (``InvalidParameter``: a title or URL sent
+to ``/api/v1/extract`` is a 400), and an RSS entry whose link holds one is
+rejected.
 """
 
 from __future__ import annotations
@@ -18,15 +25,15 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from time import struct_time
 
-from iocflow.exceptions import ExtractError, FeedError
+from iocflow.exceptions import ExtractError, FeedError, InvalidParameter
 from iocflow.extract import extract
 from iocflow.extract.model import Confidence, Kind
 from iocflow.extract.readers import DocumentType, decode_text, detect_type, html_to_text, pdf_to_text
-from iocflow.ingest.report import Parsed
+from iocflow.ingest.report import NUL, Parsed
 from iocflow.store.records import Article, Observation
 from iocflow.store.vocabulary import type_of_kind
 
@@ -57,12 +64,20 @@ _MIN_TEXT = 1
 
 @dataclass(frozen=True, slots=True)
 class ArticleText:
-    """An article reduced to what the extractor reads."""
+    """An article reduced to what the extractor reads; ``InvalidParameter`` for a title or URL holding a NUL.
+
+    The text may hold NULs: it is read as given.
+    """
 
     text: str
     title: str | None = None
     url: str | None = None
     published: datetime | None = None
+
+    def __post_init__(self) -> None:
+        for name, value in (("title", self.title), ("url", self.url)):
+            if value is not None and NUL in value:
+                raise InvalidParameter(name, f"the article's {name} must not contain a NUL character")
 
 
 def read_article(data: bytes, *, url: str | None = None, name: str = "", title: str | None = None,
@@ -75,14 +90,14 @@ def read_article(data: bytes, *, url: str | None = None, name: str = "", title: 
             text = pdf_to_text(data)
         elif kind is DocumentType.HTML:
             text, found_title = _html_main_text(decode_text(data), url)
-            title = title or found_title
+            title = title or _spaced(found_title)
         else:
             text = decode_text(data)
     except ExtractError as exc:
         raise FeedError(str(exc), source=where) from exc
     if len(text.strip()) < _MIN_TEXT:
         raise FeedError("the document has no text", source=where)
-    return ArticleText(text, title or _first_line(text), url, published)
+    return ArticleText(text, title or first_line(text), url, published)
 
 
 def _html_main_text(html: str, url: str | None) -> tuple[str, str | None]:
@@ -96,11 +111,17 @@ def _html_main_text(html: str, url: str | None) -> tuple[str, str | None]:
     return text, title
 
 
-def _first_line(text: str) -> str | None:
+def first_line(text: str) -> str | None:
+    """A title for a document that has none: its first line of text, at most 200 characters, NULs as spaces."""
     for line in text.splitlines():
         if line.strip():
-            return line.strip()[:200]
+            return _spaced(line.strip()[:200])
     return None
+
+
+def _spaced(text: str | None) -> str | None:
+    """Text read from a document, each NUL a space (PostgreSQL stores none)."""
+    return text.replace(NUL, " ") if text and NUL in text else text
 
 
 def article_observations(article: ArticleText, *, now: datetime | None = None) -> Parsed:
@@ -118,7 +139,7 @@ def article_observations(article: ArticleText, *, now: datetime | None = None) -
     parsed = Parsed()
     for ind in found.unique(min_confidence=Confidence.MEDIUM):
         parsed.rows_read += 1
-        parsed.observations.append(Observation(
+        parsed.add(Observation(
             type_of_kind(ind.kind), ind.value,
             first_seen=now, confidence=ind.confidence, techniques=techniques, industries=industries,
             context=sentence_around(article.text, ind.start, ind.end), article=record,
@@ -132,7 +153,7 @@ def industries_in(text: str) -> tuple[str, ...]:
 
 
 def sentence_around(text: str, start: int, end: int) -> str:
-    """The sentence holding ``text[start:end]``, whitespace collapsed, at most ~300 characters."""
+    """The sentence holding ``text[start:end]``, whitespace (and NUL) collapsed, at most ~300 characters."""
     window_start = max(0, start - _CONTEXT_MAX)
     before = text[window_start:start]
     cut = 0
@@ -141,9 +162,9 @@ def sentence_around(text: str, start: int, end: int) -> str:
     left = window_start + cut
     after = _SENTENCE_END.search(text, end, min(len(text), end + _CONTEXT_MAX))
     right = after.end() if after else min(len(text), end + _CONTEXT_MAX)
-    sentence = " ".join(text[left:right].split())
+    sentence = " ".join(text[left:right].replace(NUL, " ").split())
     if len(sentence) > _CONTEXT_MAX:  # one endless "sentence" (an IOC list): centre on the match
-        middle = " ".join(text[max(left, start - 100):min(right, end + 100)].split())
+        middle = " ".join(text[max(left, start - 100):min(right, end + 100)].replace(NUL, " ").split())
         sentence = middle[:_CONTEXT_MAX]
     return sentence
 
@@ -186,7 +207,8 @@ def read_news_feed(data: bytes, *, location: str = "feed") -> NewsFeed:
             content=content, content_is_html=is_html, full=bool(entry.get("content")),
         ))
     feed = parsed.get("feed", {})
-    return NewsFeed(feed.get("title"), feed.get("link"), entries)
+    link = feed.get("link")
+    return NewsFeed(_spaced(feed.get("title")), None if link and NUL in link else link, entries)
 
 
 def _entry_content(entry: dict) -> tuple[str, bool]:
@@ -206,7 +228,12 @@ def _struct_time(value: struct_time | None) -> datetime | None:
 
 
 def entry_article(entry: FeedEntry, fetch_page: Callable[[str], bytes] | None) -> ArticleText:
-    """The article behind a feed entry: the linked page when the feed carries only a summary."""
+    """The article behind a feed entry: the linked page when the feed carries only a summary.
+
+    ``FeedError`` (the entry is rejected) when its link holds a NUL character."""
+    if entry.link and NUL in entry.link:
+        raise FeedError("the entry's link holds a NUL character", source=_spaced(entry.title) or "entry")
+    entry = replace(entry, title=_spaced(entry.title))
     if fetch_page is not None and entry.link and not entry.full:
         return read_article(fetch_page(entry.link), url=entry.link, title=entry.title, published=entry.published)
     if entry.content_is_html or "<" in entry.content:

@@ -63,6 +63,7 @@ def store_parsed(
     on_batch: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """A parsed source into the store; its rejected rows are counted and listed, not stored."""
-    report = IngestReport(source.name, rows_read=parsed.rows_read, rejected=len(parsed.errors))
+    report = IngestReport(source.name, rows_read=parsed.rows_read, rejected=len(parsed.errors),
+                          warnings=list(parsed.warnings))
     report.errors = [str(e) for e in parsed.errors[:_MAX_ERRORS_KEPT]]
     return store_observations(store, source, parsed.observations, report, now=now, on_batch=on_batch)

@@ -17,7 +17,8 @@ vendors'. The reply mirrors XDR's: ``{"reply": {"success": bool,
 "validation_errors": [{"indicator", "index", "error"}]}}``. With ``validate``
 true, a batch with any invalid item stores nothing and returns every error;
 with ``validate`` false, the valid items are stored and the invalid ones are
-listed, as XDR skips them.
+listed, as XDR skips them. An item holding a NUL character in any of its
+strings is invalid (PostgreSQL stores none; SQLite would have).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from iocflow.ingest.report import IngestReport, Parsed
+from iocflow.ingest.report import NUL, IngestReport, Parsed
 from iocflow.ingest.runner import store_parsed
 from iocflow.ingest.values import identify
 from iocflow.store import policy
@@ -80,7 +81,7 @@ def parse_request(body: object) -> tuple[Parsed, list[dict[str, Any]], bool]:
     errors: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         try:
-            parsed.observations.append(_observation(item))
+            parsed.add(_observation(item), line=index)
         except ValueError as exc:
             value = item.get("indicator") if isinstance(item, Mapping) else None
             errors.append({"indicator": value, "index": index, "error": str(exc)})
@@ -100,6 +101,8 @@ def insert_jsons(store: Store, body: object, *, source: Source | None = None, no
 def _observation(item: object) -> Observation:
     if not isinstance(item, Mapping):
         raise ValueError("each item must be an object")
+    if (where := _nul_in(item)) is not None:
+        raise ValueError(f"{where} must not contain a NUL character")
     value = item.get("indicator")
     if not isinstance(value, str) or not value.strip():
         raise ValueError("indicator is required")
@@ -130,6 +133,24 @@ def _observation(item: object) -> Observation:
         indicator_class=str(klass)[:64] if klass else None,
         tags=tuple(f"vendor:{v['vendor_name']}" for v in vendors if v.get("vendor_name")),
     )
+
+
+def _nul_in(data: object, where: str = "") -> str | None:
+    """Where in an item (``comment``, ``vendors[0].vendor_name``) a string holds a NUL, else None."""
+    if isinstance(data, str):
+        return where if NUL in data else None
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            name = f"{where}.{key}" if where else str(key)
+            if NUL in str(key):
+                return name
+            if (found := _nul_in(value, name)) is not None:
+                return found
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            if (found := _nul_in(value, f"{where}[{index}]")) is not None:
+                return found
+    return None
 
 
 def _enum(enum_type: type[Any], raw: object, name: str, *, upper: bool = False) -> Any:

@@ -5,6 +5,10 @@
 ``IndicatorQuery.parse`` is the one place request text (comma-separated
 lists, level names) becomes one, so every entry point accepts the same
 values and refuses the others with the same message.
+
+No text parameter may hold a NUL character: no stored name or text has one,
+and PostgreSQL cannot even compare against one, so ``parse`` refuses it
+(``InvalidParameter``) the same on every database.
 """
 
 from __future__ import annotations
@@ -25,15 +29,30 @@ E = TypeVar("E", bound=enum.Enum)
 _PLURAL: Final = {"type": "types", "category": "categories", "industry": "industries", "confidence": "confidences"}
 
 
-def split(raw: str | None) -> tuple[str, ...]:
-    """The items of a comma-separated parameter, stripped, empty ones dropped, duplicates once."""
+NUL: Final = "\x00"
+
+
+def free_text(raw: str | None, name: str) -> str | None:
+    """A free-text parameter as given; ``InvalidParameter`` when it holds a NUL character."""
+    if raw is not None and NUL in raw:
+        raise InvalidParameter(name, f"{name} must not contain a NUL character")
+    return raw
+
+
+def split(raw: str | None, name: str | None = None) -> tuple[str, ...]:
+    """The items of a comma-separated parameter, stripped, empty ones dropped, duplicates once.
+
+    Given the parameter's ``name``, a NUL character anywhere in it is refused (``InvalidParameter``).
+    """
+    if name is not None:
+        free_text(raw, name)
     return tuple(dict.fromkeys(part.strip() for part in (raw or "").split(",") if part.strip()))
 
 
 def _checked(raw: str | None, valid: Iterable[str], name: str) -> tuple[str, ...]:
     """A comma-separated parameter (case-insensitive), each item one of ``valid``."""
     valid = list(valid)
-    items = tuple(dict.fromkeys(item.lower() for item in split(raw)))
+    items = tuple(dict.fromkeys(item.lower() for item in split(raw, name)))
     bad = [item for item in items if item not in valid]
     if bad:
         raise InvalidParameter(name, f"unknown {name} {', '.join(map(repr, bad))}", {f"valid_{_PLURAL[name]}": valid})
@@ -93,7 +112,7 @@ class IndicatorQuery:
             types=parse_members(types, IndicatorType, "type"),
             min_confidence=parse_confidence(min_confidence),
             categories=parse_members(categories, SourceCategory, "category"),
-            feeds=split(feeds),
+            feeds=split(feeds, "feed"),
             industries=_checked(industries, sorted(INDUSTRIES), "industry"),
             since=as_utc(since) if since is not None else None,
             until=as_utc(until) if until is not None else None,
@@ -122,4 +141,5 @@ class ArticleQuery:
               categories: str | None = None, text: str | None = None) -> ArticleQuery:
         return cls(since=as_utc(since) if since is not None else None,
                    until=as_utc(until) if until is not None else None,
-                   feeds=split(feeds), categories=parse_members(categories, SourceCategory, "category"), text=text)
+                   feeds=split(feeds, "feed"), categories=parse_members(categories, SourceCategory, "category"),
+                   text=free_text(text, "q"))

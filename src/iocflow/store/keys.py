@@ -3,6 +3,9 @@
 A key is ``sk_live_`` + 32 random bytes (URL-safe base64). Its 256 bits of
 entropy make a fast hash safe (nothing to brute-force), so a lookup is one
 indexed query on the hash; the final comparison is ``hmac.compare_digest``.
+
+No name, id or prefix holds a NUL character (PostgreSQL cannot store or
+compare one): a name with one is refused, an id or prefix with one names no key.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ from datetime import datetime
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from iocflow.exceptions import NotFound, StoreError
+from iocflow.exceptions import InvalidParameter, NotFound, StoreError
 from iocflow.store.models import ApiKeyRow
 from iocflow.store.writer import utcnow
 
 KEY_PREFIX = "sk_live_"
 _SHOWN = len(KEY_PREFIX) + 4
+_NUL = "\x00"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,8 @@ def create_key(session: Session, *, name: str, tier: str, scopes: tuple[str, ...
     """A new key and its secret (the only time the secret exists outside the caller)."""
     if not name.strip():
         raise StoreError("a key needs a name")
+    if _NUL in name:
+        raise InvalidParameter("name", "a key name must not contain a NUL character")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     row = {"id": str(uuid.uuid4()), "name": name.strip(), "prefix": secret[:_SHOWN], "key_hash": _hash(secret),
            "tier": tier, "scopes": sorted(set(scopes)), "created_at": utcnow(), "revoked_at": None}
@@ -65,6 +71,8 @@ def list_keys(session: Session) -> list[ApiKey]:
 
 def revoke_key(session: Session, key: str) -> ApiKey:
     """Revoke by id or by the shown prefix; a revoked key stops working at once."""
+    if _NUL in key:
+        raise NotFound(f"no API key {key!r}")
     rows = session.scalars(select(ApiKeyRow).where(or_(ApiKeyRow.id == key, ApiKeyRow.prefix == key))).all()
     if not rows:
         raise NotFound(f"no API key {key!r}")

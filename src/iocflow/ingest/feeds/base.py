@@ -4,14 +4,17 @@ Each format lives in its own module (``urlhaus``, ``feodo``, ``threatfox``,
 ``stix``, ``misp``) and exports one ``FORMAT``. A parser takes the bytes of the
 document the feed's URL (or file) gave, plus ``fetch`` for formats spread over
 several documents (a MISP feed's manifest names its event files), and returns
-a ``Parsed``: every valid row as an ``Observation``, every bad row as a
-``RowError`` with its line or index. A parser raises ``FeedError`` only when
+a ``Parsed``: every valid row as an ``Observation`` (put there by
+``Parsed.add``, which rejects a row holding a NUL character), every bad row as
+a ``RowError`` with its line or index. A parser raises ``FeedError`` only when
 the document as a whole is not the format (not JSON, no CSV header, a
-truncated file): then nothing of it is stored.
+truncated file): then nothing of it is stored. How a document's encoding is
+told is under "encodings" below.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -73,24 +76,115 @@ def clean_tags(raw: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tags))
 
 
-_BOM = b"\xef\xbb\xbf"
+# -- encodings --------------------------------------------------------------------------------
+#
+# A feed document is read as follows:
+#
+# 1. A byte order mark names the encoding: UTF-8, UTF-16 LE/BE or UTF-32 LE/BE.
+# 2. Without one, the zero bytes around the first two characters, which are ASCII in every format
+#    ("#", '"', "{", "["), tell UTF-16 and UTF-32 from UTF-8 (the rule RFC 4627 gave JSON).
+# 3. Anything else is UTF-8. A JSON document that is not fails as a whole (RFC 8259: JSON is UTF-8).
+#    A CSV document is read line by line instead: each line that is not UTF-8 is read as
+#    Windows-1252 (a superset of Latin-1's printable characters, as WHATWG defines it), and the
+#    report warns which lines were.
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE, whose BOM it starts with
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def sniff_encoding(data: bytes) -> tuple[str, int]:
+    """The document's encoding and the length of its byte order mark (rules 1 and 2 above)."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return codec, len(bom)
+    if len(data) >= 4 and b"\x00" in data[:4]:
+        if data[0] == 0:
+            return ("utf-16-be" if data[1] else "utf-32-be"), 0
+        if data[1] == 0:
+            return ("utf-16-le" if data[2] or data[3] else "utf-32-le"), 0
+    return "utf-8", 0
+
+
+def as_utf8(data: bytes, *, source: str | None = None) -> bytes:
+    """The document as UTF-8 without a BOM: UTF-16 and UTF-32 are converted, anything else is left as is."""
+    codec, bom = sniff_encoding(data)
+    if codec == "utf-8":
+        return data[bom:] if bom else data
+    try:
+        return data[bom:].decode(codec).encode("utf-8")
+    except UnicodeError as exc:
+        raise FeedError(f"not valid {codec.upper()}, truncated or corrupt: {exc}", source=source) from None
+
+
+def first_characters(data: bytes, size: int) -> str:
+    """The document's first characters (at most ``size`` bytes' worth), whatever its encoding."""
+    codec, bom = sniff_encoding(data)
+    return data[bom : bom + size].decode(codec, errors="ignore")
+
+
+def text_lines(data: bytes, *, source: str | None = None) -> tuple[str, str | None]:
+    """A text (CSV) document's text, and a warning when some of its lines were read as Windows-1252."""
+    data = as_utf8(data, source=source)
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    lines: list[str] = []
+    legacy: list[int] = []
+    for number, line in enumerate(data.split(b"\n"), 1):
+        try:
+            lines.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            legacy.append(number)
+            lines.append(_windows_1252(line))
+    shown = ", ".join(map(str, legacy[:5])) + (" ..." if len(legacy) > 5 else "")
+    what = "1 line is" if len(legacy) == 1 else f"{len(legacy)} lines are"
+    where = "line" if len(legacy) == 1 else "lines"
+    return "\n".join(lines), f"{what} not UTF-8 and read as Windows-1252 (Latin-1): {where} {shown}"
+
+
+def _windows_1252_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for byte in range(0x80, 0xA0):
+        try:
+            table[byte] = bytes([byte]).decode("cp1252")
+        except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D: left undefined, read as Latin-1's
+            pass
+    return table
+
+
+#: Latin-1 characters -> Windows-1252's for the bytes 0x80-0x9F where the two differ.
+_WINDOWS_1252 = _windows_1252_table()
+
+
+def _windows_1252(line: bytes) -> str:
+    """Windows-1252 as WHATWG (and so browsers) decode it: the five bytes it leaves undefined are Latin-1's."""
+    return line.decode("latin-1").translate(_WINDOWS_1252)
 
 
 def is_json(data: bytes, *, source: str, what: str) -> bool:
     """Whether a document is JSON (else text); an empty document or an HTML page is not ``what``."""
-    head = data.removeprefix(_BOM).lstrip()[:1]
+    head = first_characters(data, 256).lstrip()[:1]
     if not head:
         raise FeedError("empty document", source=source)
-    if head == b"<":
+    if head == "<":
         raise FeedError(f"an HTML page (an error or login page?), not {what}", source=source)
-    return head in (b"{", b"[")
+    return head in ("{", "[")
 
 
 def load_json(data: bytes, *, source: str | None) -> object:
     """The parsed document; a truncated or corrupt one fails as a whole (nothing of it is stored)."""
     try:
-        return orjson.loads(data.removeprefix(_BOM))
+        return orjson.loads(as_utf8(data, source=source))
     except orjson.JSONDecodeError as exc:
+        if "utf-8" in exc.msg.lower():
+            raise FeedError("not valid JSON: not UTF-8 (JSON is UTF-8 by RFC 8259; UTF-16 and UTF-32 are read "
+                            f"with a byte order mark): {exc.msg}", source=source) from None
         raise FeedError(f"not valid JSON, truncated or corrupt: {exc.msg} at line {exc.lineno} column {exc.colno}",
                         source=source) from None
 
@@ -140,7 +234,7 @@ def csv_row(parsed: Parsed, line: str, number: int, columns: Sequence[str]) -> d
                       line=number, value=line)
         return None
     if "\ufffd" in line:
-        parsed.reject("row is not valid UTF-8", line=number, value=line)
+        parsed.reject("row holds U+FFFD, the mark of text lost to an earlier bad conversion", line=number, value=line)
         return None
     return dict(zip(columns, fields, strict=True))
 

@@ -52,6 +52,7 @@ from iocflow.ingest.feeds.base import (
     field_time,
     is_json,
     load_json,
+    text_lines,
     text_of,
 )
 from iocflow.ingest.report import Parsed
@@ -80,7 +81,11 @@ def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
     """Every C2 in a Feodo Tracker IP blocklist, JSON or CSV."""
     if is_json(data, source=_NAME, what="a Feodo Tracker blocklist"):
         return _parse_json(data)
-    return _parse_csv(data.decode("utf-8-sig", errors="replace"))
+    text, warning = text_lines(data, source=_NAME)
+    parsed = _parse_csv(text)
+    if warning:
+        parsed.warnings.append(warning)
+    return parsed
 
 
 # -- JSON -------------------------------------------------------------------------------------
@@ -139,10 +144,12 @@ def _header(line: str) -> list[str] | None:
 def _add(parsed: Parsed, row: Mapping[str, Any], line: int) -> None:
     """The row's two observations, or its rejection with the reason."""
     try:
-        parsed.observations.extend(_observations(row))
+        observations = _observations(row)
     except ValueError as exc:
         raw = row.get("ip_address")
         parsed.reject(str(exc), line=line, value=raw or None)
+        return
+    parsed.add(*observations, line=line)
 
 
 def _observations(row: Mapping[str, Any]) -> tuple[Observation, Observation]:

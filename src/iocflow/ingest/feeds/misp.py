@@ -319,7 +319,7 @@ def _read_attribute(attr: Mapping[str, Any], obj: Mapping[str, Any] | None, even
         except ValueError as exc:
             parsed.reject(f"{label}: {exc}", value=piece)
             continue
-        parsed.observations.append(Observation(kind, value, extra=dict(extra), **details))
+        parsed.add(Observation(kind, value, extra=dict(extra), **details), where=f"{label}: ")
 
 
 def _split(raw: str, attr_type: str, count: int) -> list[str] | None:

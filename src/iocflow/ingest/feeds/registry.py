@@ -9,7 +9,7 @@ import importlib
 from functools import cache
 
 from iocflow.exceptions import FeedError
-from iocflow.ingest.feeds.base import FeedFormat
+from iocflow.ingest.feeds.base import FeedFormat, first_characters
 
 #: Format name -> module under ``iocflow.ingest.feeds`` exporting ``FORMAT``.
 NAMES = ("urlhaus", "feodo", "threatfox", "stix", "misp")
@@ -29,24 +29,25 @@ def get_format(name: str) -> FeedFormat:
 
 
 def detect_format(data: bytes) -> FeedFormat:
-    """Which format a document is, from its first bytes; ``FeedError`` when none fits."""
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith((b"{", b"[")):
-        if b'"type"' in head and b'"bundle"' in head or b'"spec_version"' in head:
+    """Which format a document is, from its first characters (in any encoding ``base`` reads); ``FeedError``
+    when none fits."""
+    head = first_characters(data, 4096).lstrip(" \t\r\n").lower()
+    if head.startswith(("{", "[")):
+        if '"type"' in head and '"bundle"' in head or '"spec_version"' in head:
             return formats()["stix"]
-        if b'"event"' in head or b'"threat_level_id"' in head or b'"orgc"' in head:
+        if '"event"' in head or '"threat_level_id"' in head or '"orgc"' in head:
             return formats()["misp"]
-        if b'"ioc_value"' in head or b'"ioc_type"' in head or b'"ioc"' in head:
+        if '"ioc_value"' in head or '"ioc_type"' in head or '"ioc"' in head:
             return formats()["threatfox"]
-        if b'"ip_address"' in head or b'"as_number"' in head:
+        if '"ip_address"' in head or '"as_number"' in head:
             return formats()["feodo"]
-        if b'"urlhaus_reference"' in head or b'"url_status"' in head or b'"urls"' in head:
+        if '"urlhaus_reference"' in head or '"url_status"' in head or '"urls"' in head:
             return formats()["urlhaus"]
     else:
-        if b"urlhaus" in head or b"dateadded,url,url_status" in head:
+        if "urlhaus" in head or "dateadded,url,url_status" in head:
             return formats()["urlhaus"]
-        if b"feodo" in head or b'"dst_ip"' in head or b"dst_ip" in head:
+        if "feodo" in head or '"dst_ip"' in head or "dst_ip" in head:
             return formats()["feodo"]
-        if b"threatfox" in head:
+        if "threatfox" in head:
             return formats()["threatfox"]
     raise FeedError("cannot tell the feed's format from its content; pass --format")

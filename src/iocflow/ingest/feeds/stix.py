@@ -301,7 +301,7 @@ def _read_indicator(obj: Mapping[str, Any], index: int, links: _Links, parsed: P
             continue
         if (kind, value) not in seen:
             seen.add((kind, value))
-            parsed.observations.append(Observation(kind, value, **details))
+            parsed.add(Observation(kind, value, **details), line=index, where=f"{sid}: ")
 
 
 def _indicator_details(obj: Mapping[str, Any], sid: str, links: _Links) -> dict[str, Any]:
@@ -631,7 +631,7 @@ def _read_observable(obj: Mapping[str, Any], index: int, links: _Links, parsed: 
         except ValueError as exc:
             parsed.reject(f"{sid}: {claim.where}: {exc}", line=index, value=claim.raw)
             continue
-        parsed.observations.append(Observation(kind, value, tags=tags, ref=sid))
+        parsed.add(Observation(kind, value, tags=tags, ref=sid), line=index, where=f"{sid}: ")
 
 
 # -- values -----------------------------------------------------------------------------------

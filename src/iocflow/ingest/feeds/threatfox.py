@@ -110,10 +110,12 @@ def _parse_api(doc: Mapping[str, Any]) -> Parsed:
 def _add(parsed: Parsed, row: Mapping[str, Any], ref: object, line: int | None) -> None:
     """The row's observations, or its rejection with the reason."""
     try:
-        parsed.observations.extend(_observations(row, ref))
+        observations = _observations(row, ref)
     except ValueError as exc:
         raw = _value(row)
         parsed.reject(f"{id_prefix(ref, line)}{exc}", line=line, value=raw or None)
+        return
+    parsed.add(*observations, line=line, where=id_prefix(ref, line))
 
 
 def _value(row: Mapping[str, Any]) -> object:

@@ -55,6 +55,7 @@ from iocflow.ingest.feeds.base import (
     is_id,
     is_json,
     load_json,
+    text_lines,
     text_of,
 )
 from iocflow.ingest.report import Parsed
@@ -72,7 +73,11 @@ def parse(data: bytes, fetch: Fetch | None = None) -> Parsed:
     """Every URL in a URLhaus CSV dump, JSON dump or recent-URLs API answer."""
     if is_json(data, source=_NAME, what="a URLhaus feed"):
         return _parse_json(data)
-    return _parse_csv(data.decode("utf-8-sig", errors="replace"))
+    text, warning = text_lines(data, source=_NAME)
+    parsed = _parse_csv(text)
+    if warning:
+        parsed.warnings.append(warning)
+    return parsed
 
 
 # -- CSV dump ---------------------------------------------------------------------------------
@@ -142,10 +147,12 @@ def _parse_dump(doc: Mapping[str, Any]) -> Parsed:
 def _add(parsed: Parsed, row: Mapping[str, Any], ref: object, line: int | None) -> None:
     """The row's observation, or its rejection with the reason."""
     try:
-        parsed.observations.append(_observation(row, ref))
+        observation = _observation(row, ref)
     except ValueError as exc:
         raw = row.get("url")
         parsed.reject(f"{id_prefix(ref, line)}{exc}", line=line, value=raw or None)
+        return
+    parsed.add(observation, line=line, where=id_prefix(ref, line))
 
 
 def _observation(row: Mapping[str, Any], ref: object) -> Observation:
