@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import Select, String, and_, cast, func, or_, select
+from sqlalchemy import Row, Select, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from iocflow.store.filters import ArticleQuery, IndicatorQuery
@@ -91,22 +91,49 @@ def list_indicators(session: Session, f: IndicatorQuery, *, limit: int, offset: 
                     after: int | None = None) -> list[tuple[int, IndicatorRecord]]:
     """Up to ``limit`` indicators in row-key order from ``offset`` (after row key ``after``), each with its
     row key and its most recent source."""
-    query = _where(select(IndicatorRow), f)
+    query = _where(select(*_RECORD_COLUMNS), f)
     if after is not None:
         query = query.where(IndicatorRow.pk > after)
-    rows = list(session.scalars(query.order_by(IndicatorRow.pk).offset(offset).limit(limit)))
-    sources = latest_sources(session, [r.pk for r in rows])
-    return [(r.pk, record(r, sources.get(r.pk))) for r in rows]
+    rows = session.execute(query.order_by(IndicatorRow.pk).offset(offset).limit(limit)).all()
+    sources = latest_sources(session, [row[0] for row in rows])
+    return [(row[0], record(row, sources.get(row[0]))) for row in rows]
 
 
-def record(row: IndicatorRow, source: SourceRef | None) -> IndicatorRecord:
+def indicator(session: Session, iid: str) -> tuple[int, IndicatorRecord] | None:
+    """The row key and record of the indicator whose id (``indicator_id(type, value)``) is ``iid``."""
+    row = session.execute(select(*_RECORD_COLUMNS).where(IndicatorRow.id == iid)).first()
+    if row is None:
+        return None
+    return row[0], record(row, latest_sources(session, [row[0]]).get(row[0]))
+
+
+#: What a record is read from, in ``record``'s order: columns, not ORM objects (loading 10,000 rows as
+#: objects and reading their instrumented attributes cost about as much as the query itself).
+_RECORD_COLUMNS: Final = tuple(getattr(IndicatorRow, name) for name in (
+    "pk", "id", "type", "value", "confidence", "severity", "reputation", "first_seen", "last_seen", "expires_at",
+    "tags", "techniques", "industries", "indicator_class", "comment", "reliability", "allowlisted",
+    "allowlist_reason", "source_count", "sighting_count",
+))
+#: Members by stored value (a dict hit; ``Enum(value)`` goes through the enum machinery for every row).
+_TYPES: Final = {m.value: m for m in IndicatorType}
+_CONFIDENCES: Final = {m.value: m for m in Confidence}
+_SEVERITIES: Final = {m.value: m for m in Severity}
+_REPUTATIONS: Final = {m.value: m for m in Reputation}
+_RELIABILITIES: Final = {m.value: m for m in Reliability}
+_CATEGORIES: Final = {m.value: m for m in SourceCategory}
+
+
+def record(row: Row[Any], source: SourceRef | None) -> IndicatorRecord:
+    """The record of a row of ``_RECORD_COLUMNS``."""
+    (_, iid, kind, value, confidence, severity, reputation, first_seen, last_seen, expires_at, tags, techniques,
+     industries, indicator_class, comment, reliability, allowlisted, allowlist_reason, source_count,
+     sighting_count) = row
     return IndicatorRecord(
-        id=row.id, type=IndicatorType(row.type), value=row.value, confidence=Confidence(row.confidence),
-        severity=Severity(row.severity), reputation=Reputation(row.reputation), first_seen=row.first_seen,
-        last_seen=row.last_seen, expires_at=row.expires_at, tags=tuple(row.tags), techniques=tuple(row.techniques),
-        industries=tuple(row.industries), indicator_class=row.indicator_class, comment=row.comment, source=source,
-        reliability=Reliability(row.reliability), allowlisted=row.allowlisted, allowlist_reason=row.allowlist_reason,
-        source_count=row.source_count, sighting_count=row.sighting_count,
+        id=iid, type=_TYPES[kind], value=value, confidence=_CONFIDENCES[confidence], severity=_SEVERITIES[severity],
+        reputation=_REPUTATIONS[reputation], first_seen=first_seen, last_seen=last_seen, expires_at=expires_at,
+        tags=tuple(tags), techniques=tuple(techniques), industries=tuple(industries), indicator_class=indicator_class,
+        comment=comment, source=source, reliability=_RELIABILITIES[reliability], allowlisted=bool(allowlisted),
+        allowlist_reason=allowlist_reason, source_count=source_count, sighting_count=sighting_count,
     )
 
 
@@ -127,13 +154,8 @@ def latest_sources(session: Session, keys: list[int]) -> dict[int, SourceRef]:
         .outerjoin(art, art.id == ranked.c.article_id)
         .where(ranked.c.n == 1)
     )
-    return {row[0]: SourceRef(row[1], SourceCategory(row[2]), row[3], row[4], row[5], row[6])
+    return {row[0]: SourceRef(row[1], _CATEGORIES[row[2]], row[3], row[4], row[5], row[6])
             for row in session.execute(query)}
-
-
-def indicator_row(session: Session, iid: str) -> IndicatorRow | None:
-    """The indicator whose id (``indicator_id(type, value)``) is ``iid``: one unique-index lookup."""
-    return session.scalar(select(IndicatorRow).where(IndicatorRow.id == iid))
 
 
 def sightings(session: Session, key: int) -> list[Sighting]:

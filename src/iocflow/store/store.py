@@ -212,12 +212,11 @@ class Store:
 
     def indicator_by_id(self, iid: str) -> IndicatorDetail | None:
         with self._transaction() as session:
-            row = queries.indicator_row(session, iid)
-            if row is None:
+            found = queries.indicator(session, iid)
+            if found is None:
                 return None
-            sightings = queries.sightings(session, row.pk)
-            latest = queries.latest_sources(session, [row.pk]).get(row.pk)
-            return IndicatorDetail(queries.record(row, latest), tuple(sightings))
+            key, stored = found
+            return IndicatorDetail(stored, tuple(queries.sightings(session, key)))
 
     # -- articles and stats ------------------------------------------------------------------
 
