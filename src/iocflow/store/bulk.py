@@ -104,8 +104,12 @@ def insert_keyed(session: Session, table: Table, rows: Sequence[dict[str, Any]],
                  key: str = "pk") -> dict[Any, int]:
     """``insert_rows``, returning the row key each row got, by its ``natural`` column.
 
-    PostgreSQL: the keys are drawn from the key's sequence first and written
-    with the rows (``COPY`` returns nothing). SQLite's executemany cannot
+    PostgreSQL: the keys are drawn from the key's sequence first, in the rows'
+    order, and written with the rows (``COPY`` returns nothing). The rows go
+    to ``COPY`` sorted by ``natural``: a writer inserting a row another
+    uncommitted writer inserted waits for it, and writers that all insert in
+    one order cannot wait on each other in a cycle (the later one fails on the
+    unique index instead, and is retried). SQLite's executemany cannot
     return rows either, but an integer primary key it assigns is one more than
     the largest in the table, so one executemany by one connection gets
     consecutive keys ending at ``last_insert_rowid()``. That is checked on the
@@ -116,12 +120,13 @@ def insert_keyed(session: Session, table: Table, rows: Sequence[dict[str, Any]],
     naturals = [row[natural] for row in rows]
     connection = session.connection()
     if not _is_sqlite(session):
+        order = sorted(range(len(rows)), key=naturals.__getitem__)
         if key in rows[0]:  # the rows bring their own keys
-            _insert(session, table, rows)
+            _insert(session, table, [rows[i] for i in order])
             return {row[natural]: row[key] for row in rows}
         sequence = f"pg_get_serial_sequence('{table.name}', '{key}')"
         keys = list(connection.exec_driver_sql(f"SELECT nextval({sequence}) FROM generate_series(1, {len(rows)})").scalars())
-        _insert(session, table, rows, keys={key: keys})
+        _insert(session, table, [rows[i] for i in order], keys={key: [keys[i] for i in order]})
         return dict(zip(naturals, keys, strict=True))
     _insert(session, table, rows)
     last = connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()

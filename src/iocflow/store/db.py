@@ -79,9 +79,22 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: committed when the block ends, rolled back whole on any error."""
+def transaction(factory: sessionmaker[Session], *, write: bool = False) -> Iterator[Session]:
+    """One unit of work: committed when the block ends, rolled back whole on any error.
+
+    A ``write`` transaction reads what it is about to change (an ingest batch), so on SQLite it begins
+    with ``BEGIN IMMEDIATE``: it takes the database's one write lock before its first read (waiting up
+    to the busy timeout) and keeps it to the end, so concurrent writers' read-modify-writes run one
+    after the other. (Left to itself, the driver begins a transaction only at the first INSERT or
+    UPDATE: the reads before it saw whatever was committed then, and another writer could commit in
+    between.) Readers are not held up: WAL readers never wait for the writer. PostgreSQL writers lock
+    the rows they read instead (``writer.record``).
+    """
     with factory() as session, session.begin():
+        if write:
+            connection = session.connection()
+            if connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
         yield session
 
 

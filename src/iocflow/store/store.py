@@ -34,7 +34,7 @@ from iocflow.store.models import AllowlistEntryRow, IndicatorRow
 from iocflow.store.records import Observation, Source, indicator_id
 from iocflow.store.views import AllowlistEntry, ArticleRecord, IndicatorDetail, IndicatorRecord, Page, Stats
 from iocflow.store.vocabulary import IndicatorType
-from iocflow.store.writer import WriteCounts, record, utcnow
+from iocflow.store.writer import ATTEMPTS, WriteCounts, record, retryable, utcnow
 
 #: Rows read per transaction while a selection is walked (an export, a TAXII page, a Report pass).
 WALK_CHUNK: Final = 1000
@@ -80,11 +80,12 @@ class Store:
         self.engine.dispose()
 
     @contextmanager
-    def _transaction(self) -> Iterator[Session]:
+    def _transaction(self, *, write: bool = False) -> Iterator[Session]:
         """One unit of work; anything raised inside rolls all of it back. A database that cannot answer
-        is ``Unavailable``, told apart by asking the database whether it has the schema (not by message)."""
+        is ``Unavailable``, told apart by asking the database whether it has the schema (not by message).
+        ``write``: one that reads what it then changes (``db.transaction``)."""
         try:
-            with db.transaction(self._sessions) as session:
+            with db.transaction(self._sessions, write=write) as session:
                 yield session
         except (OperationalError, ProgrammingError) as exc:
             try:
@@ -98,14 +99,16 @@ class Store:
     # -- writing -------------------------------------------------------------------------
 
     def record(self, source: Source, observations: Sequence[Observation], *, now: datetime | None = None) -> WriteCounts:
-        """Store one batch in one transaction (retried once if a concurrent writer inserted the same rows)."""
-        for attempt in (1, 2):
+        """Store one batch in one write transaction; retried (``writer.ATTEMPTS`` tries in all) when a concurrent
+        writer inserted the same new indicators first, or PostgreSQL broke a deadlock by aborting it."""
+        allowlist = self.allowlist()  # loaded (on first use) before the write lock is taken
+        for attempt in range(1, ATTEMPTS + 1):
             try:
-                with self._transaction() as session:
-                    return record(session, source, observations, allowlist=self.allowlist(), now=now,
+                with self._transaction(write=True) as session:
+                    return record(session, source, observations, allowlist=allowlist, now=now,
                                   ttl_overrides=self._ttl_overrides)
-            except IntegrityError:
-                if attempt == 2:
+            except (IntegrityError, Unavailable) as exc:
+                if attempt == ATTEMPTS or not retryable(exc):
                     raise
         raise AssertionError("unreachable")
 

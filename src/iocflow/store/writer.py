@@ -11,6 +11,18 @@ Idempotency: a sighting's id is a function of (indicator, source, article), so
 re-reporting updates the same row; the indicator's summary is recomputed from
 its sightings. Re-ingesting the same data therefore moves only ``last_seen``
 (and the expiry that follows it).
+
+Concurrent writers: a batch reads the indicators it updates, and what it writes
+is computed from what it read, so no other writer may change them in between.
+On SQLite the batch's transaction holds the write lock from its start
+(``db.transaction(write=True)``): batches run one after the other. On
+PostgreSQL the batch locks the stored indicators as it reads them (``FOR NO KEY
+UPDATE``, in id order, so two writers never wait on each other in opposite
+orders): a writer of the same indicators waits there until this batch commits,
+then reads what it wrote. Readers wait for neither. A new indicator two writers
+insert at once is refused to the second by the unique index (after the first
+commits); the store retries that batch, which then finds it stored. New rows
+are written in id order too, so two such inserts cannot deadlock.
 """
 
 from __future__ import annotations
@@ -21,6 +33,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from iocflow.store import bulk, policy
@@ -30,6 +43,12 @@ from iocflow.store.records import NEVER, Observation, Source
 from iocflow.store.vocabulary import IndicatorType, Reliability, Reputation, Severity
 
 _K = TypeVar("_K", str, int)
+#: How often ``Store.record`` tries one batch. It retries when a concurrent writer inserted one of the
+#: batch's new indicators first (an IntegrityError: the retry finds the row stored and merges into it),
+#: and when PostgreSQL aborted it as a deadlock or serialisation victim (a writer outside ``record``, such
+#: as an allowlist change, may lock indicators in another order).
+ATTEMPTS = 3
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
 _CHUNK = 5000  # ids per lookup (one bound list each, see ``bulk.matching``): bounds one statement's work
 #: Columns that identify a row and never change once written. UPDATEs leave them out: setting an indexed
 #: column rewrites its index entry even to the same value (2.7x the cost of an update that does not).
@@ -51,6 +70,14 @@ _DEFAULT_SEVERITY = {r.value: policy.default_severity(r).value for r in Reputati
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether a batch that failed with ``exc`` (or an error it wraps) may succeed when tried again."""
+    if isinstance(exc, IntegrityError):
+        return True
+    error = exc if isinstance(exc, DBAPIError) else exc.__cause__
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES
 
 
 @dataclass
@@ -79,7 +106,11 @@ def record(
     now: datetime | None = None,
     ttl_overrides: dict[str, int | None] | None = None,
 ) -> WriteCounts:
-    """Store one batch of observations from ``source``; returns how many indicators were new/updated/unchanged."""
+    """Store one batch of observations from ``source``; returns how many indicators were new/updated/unchanged.
+
+    ``session`` is a write transaction (``db.transaction(write=True)``): see the module's note on
+    concurrent writers.
+    """
     now = now or utcnow()
     if not observations:
         return WriteCounts()
@@ -256,18 +287,27 @@ def _ensure_articles(session: Session, source: Source, observations: Sequence[Ob
             "ingested_at": now, "text_sha256": a.text_sha256, "techniques": list(a.techniques),
             "industries": list(a.industries),
         }
-        for aid, a in articles.items() if aid not in known
+        for aid, a in sorted(articles.items()) if aid not in known  # id order, as for indicators
     ]
     if rows:
         session.execute(insert(ArticleRow.__table__), rows)
 
 
 def _load_indicators(session: Session, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Stored indicators whose id is in ``ids``, as plain dicts keyed by id."""
+    """Stored indicators whose id is in ``ids``, as plain dicts keyed by id, locked until the batch ends.
+
+    PostgreSQL locks each row as it reads it, in id order across all chunks (byte order, as Python sorts),
+    so writers of overlapping batches queue in one order. ``NO KEY UPDATE`` is the lock an UPDATE takes:
+    it excludes other writers of the row, not the sightings' foreign-key checks. SQLite needs no row
+    locks: the batch already holds the database's write lock.
+    """
     columns = list(IndicatorRow.__table__.columns)
+    lock = session.connection().dialect.name != "sqlite"
     found: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(ids):
+    for chunk in _chunks(sorted(ids) if lock else ids):
         query = select(*columns).where(bulk.matching(session, IndicatorRow.id, chunk))
+        if lock:
+            query = query.order_by(IndicatorRow.id.collate("C")).with_for_update(key_share=True)
         for row in session.connection().execute(query).mappings():
             found[row["id"]] = dict(row)
     return found
