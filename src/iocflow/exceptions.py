@@ -6,7 +6,8 @@
     ├── StoreError        the indicator store refused an operation
     │   ├── NotFound          what was asked for is not in the store
     │   ├── AlreadyExists     what was to be added is there already
-    │   ├── Unavailable       the database cannot answer (no schema yet, down, locked)
+    │   ├── Unavailable       the database cannot answer (down, locked)
+    │   │   └── SchemaMissing     it answers, but `iocflow db upgrade` has not been run
     │   └── InvalidCursor     a paging cursor the store did not hand out
     ├── InvalidParameter  a request parameter outside its closed set (carries ``parameter``, ``details``)
     └── ExportError       an export format could not be produced
@@ -55,7 +56,11 @@ class AlreadyExists(StoreError):
 
 
 class Unavailable(StoreError):
-    """The database cannot answer: it has no iocflow schema yet, or it is down or locked."""
+    """The database cannot answer: it is down, unreachable or locked (the message carries the driver's reason)."""
+
+
+class SchemaMissing(Unavailable):
+    """The database answers but holds no iocflow schema: ``iocflow db upgrade`` has not been run."""
 
 
 class InvalidCursor(StoreError, ValueError):

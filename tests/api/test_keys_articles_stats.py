@@ -369,3 +369,19 @@ def test_a_store_without_a_schema_is_503_with_the_fix(tmp_path: Path, path: str)
         assert "no such table" not in answer.text and "Traceback" not in answer.text
     finally:
         empty.close()
+
+
+def test_an_unreachable_database_is_503_without_its_address(caplog: pytest.LogCaptureFixture) -> None:
+    """The driver's reason (host, port) goes to the server log under the request id, not to the client."""
+    down = Store("postgresql+psycopg://postgres@127.0.0.1:1/nothing-listens-here?connect_timeout=2")
+    try:
+        client = TestClient(create_app(Settings(database_url=down.url), store=down), raise_server_exceptions=False)
+        with caplog.at_level("WARNING", logger="iocflow.api"):
+            answer = client.get(STATS, headers=bearer("sk_live_" + "x" * 43))
+        assert_error(answer, 503, "store_unavailable")
+        assert answer.json()["error"]["message"] == "the database is unavailable; try again shortly"
+        assert "127.0.0.1" not in answer.text and "db upgrade" not in answer.text
+        logged = "\n".join(r.getMessage() for r in caplog.records)
+        assert "127.0.0.1" in logged and answer.json()["error"]["request_id"] in logged
+    finally:
+        down.close()

@@ -27,6 +27,7 @@ from iocflow.exceptions import (
     InvalidParameter,
     IocflowError,
     NotFound,
+    SchemaMissing,
     StoreError,
     Unavailable,
 )
@@ -84,6 +85,7 @@ _DOMAIN: dict[type[IocflowError], tuple[int, str]] = {
     IocflowError: (400, "invalid_parameter"),
 }
 CURSOR_MESSAGE = "cursor must be the next_cursor of a previous page"
+UNAVAILABLE_MESSAGE = "the database is unavailable; try again shortly"
 
 
 def domain_error_response(exc: IocflowError) -> tuple[int, str, str, dict[str, Any]]:
@@ -91,6 +93,9 @@ def domain_error_response(exc: IocflowError) -> tuple[int, str, str, dict[str, A
     status, code = next(_DOMAIN[cls] for cls in type(exc).__mro__ if cls in _DOMAIN)
     if isinstance(exc, InvalidCursor):
         return status, code, CURSOR_MESSAGE, {"parameter": "cursor"}
+    if isinstance(exc, Unavailable) and not isinstance(exc, SchemaMissing):
+        # The driver's reason names hosts and ports: the server log has it (under the request id), clients not.
+        return status, code, UNAVAILABLE_MESSAGE, {}
     return status, code, str(exc), dict(getattr(exc, "details", None) or {})
 
 
@@ -122,4 +127,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(IocflowError)
     async def domain_error(request: Request, exc: IocflowError) -> Response:
-        return envelope(request, *domain_error_response(exc))
+        status, code, message, details = domain_error_response(exc)
+        if status >= 500:
+            log.warning("%s %s: %s (request %s)", request.method, request.url.path, exc, request_id(request))
+        return envelope(request, status, code, message, details)

@@ -22,7 +22,7 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from iocflow.exceptions import AlreadyExists, NotFound, Unavailable
+from iocflow.exceptions import AlreadyExists, NotFound, SchemaMissing, Unavailable
 from iocflow.settings import Settings
 from iocflow.store import db, feeds, keys, queries
 from iocflow.store.allowlist import Allowlist, validate_entry
@@ -93,7 +93,7 @@ class Store:
             except SQLAlchemyError:  # not reachable at all: say what failed, not "migrate"
                 reachable_without_schema = False
             if reachable_without_schema:
-                raise Unavailable("the database has no iocflow schema yet: run `iocflow db upgrade`") from exc
+                raise SchemaMissing("the database has no iocflow schema yet: run `iocflow db upgrade`") from exc
             raise Unavailable(f"database error: {exc.orig or exc}") from exc
 
     # -- writing -------------------------------------------------------------------------
