@@ -19,9 +19,11 @@ What it measures, in one run:
 * Peak memory: growth of the child process's peak RSS (``ru_maxrss``) from
   just after the corpus is loaded (before the tool is imported) to the end.
 * Adversarial input (iocflow only): 1 MB of long runs of dots, digits, hex,
-  brackets, ``@``, backslashes, ``[.]``, ``:``, near-IOC patterns and a random
-  mix, against 1 MB of corpus prose.  Each is also timed at half the size: a
-  ratio t(1 MB)/t(0.5 MB) near 2 means linear time.
+  brackets, ``@``, backslashes, ``[.]``, ``:``, near-IOC patterns, one URL
+  holding an indicator in every path segment and a random mix, against 1 MB of
+  corpus prose; then HTML pages whose tree is costly to build (read with
+  ``document_text``).  Each is also timed at half the size: a ratio
+  t(1 MB)/t(0.5 MB) near 2 means linear time.
 
 Each tool runs in its own subprocess pinned to CPU 0
 (``os.sched_setaffinity(0, {0})``), so a crash or hang of a peer does not end
@@ -122,9 +124,11 @@ IOC patterns are made of, with no whitespace to stop a match). What matters
 there is the t(full)/t(half) column: near 2 means the cost grows linearly with
 the input, so no input can stall the extractor. Inputs that are wall-to-wall
 near-matches (`1.1.1.1…`, `1:1:1…`, `a@a.a@…`) cost more per byte than prose,
-since every position starts a candidate that has to be checked. The 10 kB table
-runs every tool on the same generators, each call in its own process with a
-hard time limit, which is where the peers' backtracking shows.
+since every position starts a candidate that has to be checked. The HTML pages at
+the end are read by `document_text` before extraction: building their tree
+would cost the square of their size, so they are read without one. The 10 kB
+table runs every tool on the same text generators, each call in its own process
+with a hard time limit, which is where the peers' backtracking shows.
 """
 
 
@@ -296,6 +300,10 @@ def adversarial_inputs(size: int, prose_source: list[tuple[str, str]]) -> list[t
         ("URL-like `hxxp://a/hxxp://a/…`", rep("hxxp://a/")),
         ("mixed (random IOC characters, no spaces)", rnd("0123456789abcdefABCDEFxX.:@[]()<>{}\\/-_%", 2)),
         ("mixed (random IOC characters and spaces)", rnd("0123456789abcdef.:@[]()\\/-_ \n", 3)),
+        # Each indicator inside one long URL used to re-read the URL: quadratic (issue 12).
+        ("one URL, a domain in every path segment `http://a.top/x.com/x.com/…`", ("http://a.top/" + rep("x.com/"))[:size]),
+        ("one URL, an IPv4 in every path segment `http://1.2.3.4/1.2.3.4/…`", ("http://" + rep("1.2.3.4/"))[:size]),
+        ("random URL characters, no spaces (one long URL-like run)", rnd("abcdefghijklmnopqrstuvwxyz0123456789./:-_@", 4)),
     ]
     prose = []
     n = 0
@@ -310,24 +318,61 @@ def adversarial_inputs(size: int, prose_source: list[tuple[str, str]]) -> list[t
     return [("prose (ATT&CK descriptions from the corpus)", blob)] + cases
 
 
+def adversarial_documents(size: int) -> list[tuple[str, bytes]]:
+    """Deterministic HTML pages of about `size` bytes whose tree costs the square of their size
+    to build (issue 12); iocflow reads them with `document_text`, which reads them without a tree."""
+    def fill(head: str, unit, tail: str) -> bytes:
+        parts, n, i = [head], len(head) + len(tail), 0
+        while n < size:
+            piece = unit(i)
+            parts.append(piece)
+            n += len(piece)
+            i += 1
+        return ("".join(parts) + tail).encode()
+
+    depth = max(1, (size - 40) // 11)
+    opened = "".join(f'<b id="b{i}">' for i in range(200))
+    return [
+        ("HTML: one tag with every attribute `<div a0 a1 a2 …>`",
+         fill("<html><body><div", lambda i: f" a{i}", ">C2 at evil.com</div></body></html>")),
+        ("HTML: nested `<div><div><div>…</div></div></div>`",
+         ("<html><body>" + "<div>" * depth + "C2 at evil.com" + "</div>" * depth + "</body></html>").encode()),
+        ("HTML: 200 `<b>`s left open, then `<p>x</p><p>x</p>…`",
+         fill("<html><body><div>" + opened + "</div>", lambda i: "<p>x</p>", "<p>C2 at evil.com</p></body></html>")),
+    ]
+
+
+def _timed(run, sample, repeat: int) -> tuple[float, int]:
+    times = []
+    items = 0
+    for _ in range(repeat):
+        t = time.perf_counter()
+        items = run(sample)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), items
+
+
 def child_adversarial(corpus: Path, size: int, repeat: int) -> None:
     pinned = pin_cpu()
     docs = sorted(load_corpus(corpus))  # prose in file-name order: enterprise first
     run, _ = make_tool("iocflow")
     run(WARM_UP)
+    from iocflow.extract.readers import document_text
+
+    def run_document(data: bytes) -> int:
+        return run(document_text(data, "page.html"))
+
     emit({"start": True, "pinned": pinned})
     for label, text in adversarial_inputs(size, docs):
         row = {"label": label, "bytes": len(text.encode("utf-8"))}
-        for key, sample in (("full", text), ("half", text[: len(text) // 2])):
-            times = []
-            items = 0
-            for _ in range(repeat):
-                t = time.perf_counter()
-                items = run(sample)
-                times.append(time.perf_counter() - t)
-            row[key] = statistics.median(times)
-            if key == "full":
-                row["items"] = items
+        row["full"], row["items"] = _timed(run, text, repeat)
+        row["half"], _ = _timed(run, text[: len(text) // 2], repeat)
+        emit(row)
+    halves = dict(adversarial_documents(size // 2))
+    for label, data in adversarial_documents(size):
+        row = {"label": label, "bytes": len(data)}
+        row["full"], row["items"] = _timed(run_document, data, repeat)
+        row["half"], _ = _timed(run_document, halves[label], repeat)
         emit(row)
     emit({"end": True})
 
@@ -593,7 +638,8 @@ def report(results: list[dict], adv: list[dict] | None, ndocs: int, corpus_bytes
         w("Generated deterministically by `adversarial_inputs()` in `bench/extract_bench.py`; each input is one "
           "unbroken line unless stated. Time is the median of 3 runs of `extract(text).to_ioc_finder()`. "
           "\"vs prose\" is the time relative to the same amount of ATT&CK prose; t(full)/t(half) near 2 "
-          "means the time is linear in the input length.\n")
+          "means the time is linear in the input length. The HTML pages (`adversarial_documents()`) are read "
+          "with `document_text(page)` first, and their half is a page generated at half the size.\n")
         w("| input | MB | seconds | MB/s | vs prose | t(full)/t(half) | items |")
         w("|---|---:|---:|---:|---:|---:|---:|")
         for a in adv:

@@ -42,6 +42,16 @@ class Settings(BaseSettings):
         description="Tier overrides, e.g. {\"free\": {\"per_minute\": 30}} (see iocflow.api.tiers).",
     )
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="Largest request body the API accepts.")
+    extract_timeout_seconds: float = Field(
+        default=30.0, gt=0,
+        description="Seconds POST /api/v1/extract may take to read and extract one document (then 503), "
+                    "and may wait for a free extraction worker.",
+    )
+    extract_max_chars: int = Field(
+        default=10 * 1024 * 1024, gt=0,
+        description="Most characters of text POST /api/v1/extract reads from one document (then 413).",
+    )
+    extract_workers: int = Field(default=2, ge=1, description="Extraction worker processes per API process.")
     anonymous_per_minute: int = Field(default=60, gt=0, description="Requests/min per client IP without a key.")
     ttl_days: dict[str, int | None] = Field(
         default_factory=dict,

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from iocflow.api.app import create_app
+from iocflow.settings import Settings
 from iocflow.store.store import Store
 from iocflow.store.vocabulary import IndicatorType
-from tests.api.conftest import Api, assert_error
+from tests.api.conftest import Api, assert_error, bearer
 from tests.documents import pdf_with_text
+from tests.hostile_documents import bomb_pdf, html_with_attributes, nested_html, slow_pdf
 
 EXTRACT = "/api/v1/extract"
 SOAR = "/Command/IOCsExtraction"
@@ -215,6 +221,70 @@ def test_nothing_is_stored_from_an_oversized_body(small: Api, store: Store) -> N
     answer = small.post(EXTRACT, key="writer", params={"store": "true"}, content=chunks(b"45.155.205.233 " * 200))
     assert answer.status_code == 413
     assert store.count() == before
+
+
+# -- hostile documents: time and size budgets, worker processes (issue 12, items 1 and 8) --------
+
+
+def test_decompression_bomb_pdf_is_400_not_500(api: Api) -> None:
+    bomb = bomb_pdf()
+    for answer in (api.post(EXTRACT, files={"file": ("bomb.pdf", bomb, "application/pdf")}),
+                   api.post(EXTRACT, content=bomb, headers={"Content-Type": "application/pdf"})):
+        assert_error(answer, 400, "invalid_input")
+        assert "decompression bomb" in answer.json()["error"]["message"]
+
+
+def test_document_over_the_size_budget_is_413(make_api: Callable[..., Api]) -> None:
+    api = make_api(extract_max_chars=100)
+    assert found(api.post(EXTRACT, content="8.8.8.8 " * 12))["data"]["ipv4s"] == ["8.8.8.8"]
+    details = assert_error(api.post(EXTRACT, content="8.8.8.8 " * 13), 413, "document_too_large")
+    assert details == {"chars": 104, "max_chars": 100}
+    pdf = pdf_with_text("C2 at 45.155.205.233 " * 6)  # a small upload whose text is over the budget
+    assert_error(api.post(EXTRACT, files={"file": ("r.pdf", pdf, "application/pdf")}), 413, "document_too_large")
+
+
+def test_document_over_the_time_budget_is_503_and_stopped(make_api: Callable[..., Api]) -> None:
+    api = make_api(extract_timeout_seconds=1)
+    answer = api.post(EXTRACT, files={"file": ("slow.pdf", slow_pdf(), "application/pdf")})  # pypdf: a minute
+    details = assert_error(answer, 503, "extraction_timeout")
+    assert details == {"timeout_seconds": 1.0}
+    assert found(api.post(EXTRACT, content=TEXT))["data"]["ipv4s"] == ["45.155.205.233"]  # a new worker serves
+
+
+def test_the_server_answers_while_a_document_is_read(store: Store, keys: dict[str, str]) -> None:
+    """A document used to be read on the event loop: /healthz waited until it was done."""
+    app = create_app(Settings(database_url=store.url, extract_timeout_seconds=3), store=store)
+    done: dict[str, Any] = {}
+    with TestClient(app) as client:  # one event loop for every request, as in a server
+        def post() -> None:
+            done["answer"] = client.post(EXTRACT, headers=bearer(keys["pro"]),
+                                         files={"file": ("slow.pdf", slow_pdf(), "application/pdf")})
+            done["at"] = time.monotonic()
+
+        reader = threading.Thread(target=post)
+        reader.start()
+        time.sleep(0.5)
+        health = client.get("/healthz")
+        health_at = time.monotonic()
+        reader.join(120)
+    assert health.status_code == 200
+    assert health_at < done["at"], "/healthz waited for the extraction"
+    assert_error(done["answer"], 503, "extraction_timeout")
+
+
+def test_html_page_costly_to_parse_is_answered(api: Api) -> None:
+    """The issue's page: 40,000 attributes on one tag took 59 s; it is read without a tree."""
+    page = html_with_attributes(40_000).encode()
+    body = found(api.post(EXTRACT, files={"file": ("page.html", page, "text/html")}))
+    assert body["data"]["domains"] == ["evil.com"]
+
+
+def test_html_page_costly_to_parse_can_be_stored(api: Api) -> None:
+    page = nested_html(20_000).encode()
+    body = found(api.post(EXTRACT, key="writer", params={"store": "true"}, content=page,
+                          headers={"Content-Type": "text/html"}))
+    assert body["data"]["ipv4s"] == ["203.0.113.9"]
+    assert body["stored"]["new"] == 1
 
 
 # -- POST /Command/IOCsExtraction (SOAR command shape) ------------------------------------------

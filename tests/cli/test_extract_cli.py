@@ -7,9 +7,12 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from iocflow.cli import app
+from tests.documents import pdf_with_text
+from tests.hostile_documents import bomb_pdf
 
 runner = CliRunner()
 SAMPLE = Path(__file__).resolve().parents[2] / "src" / "iocflow" / "samples" / "sample-report.txt"
@@ -80,3 +83,24 @@ def test_min_confidence_low_includes_file_name_like_domains() -> None:
     assert default["domains"] == []
     low = json.loads(runner.invoke(app, ["extract", "-", "--min-confidence", "low"], input="run main.py now").stdout)
     assert low["domains"] == ["main.py"]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_decompression_bomb_is_one_files_error_the_others_still_reported(tmp_path: Path, workers: str) -> None:
+    """Issue 12 item 8: pypdf's limit error used to end the run (exit 1) and lose good.pdf's results."""
+    good = tmp_path / "good.pdf"
+    good.write_bytes(pdf_with_text("C2 at 198.51.100.23"))
+    bomb = tmp_path / "bomb.pdf"
+    bomb.write_bytes(bomb_pdf())
+    result = runner.invoke(app, ["extract", str(good), str(bomb), "--workers", workers, "-f", "jsonl"])
+    assert result.exit_code == 2, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert ("ipv4", "198.51.100.23", str(good)) in {(r["type"], r["value"], r["source"]) for r in records}
+    assert f"{bomb}: cannot read PDF" in result.stderr
+    assert "decompression bomb" in result.stderr
+
+
+def test_a_decompression_bomb_on_standard_input_is_an_error_not_a_crash() -> None:
+    result = runner.invoke(app, ["extract", "-"], input=bomb_pdf())
+    assert result.exit_code == 2
+    assert "cannot read PDF" in result.stderr

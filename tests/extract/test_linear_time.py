@@ -1,15 +1,23 @@
 """Adversarial input: correct results, right offsets, no crash, and it returns on large pathological text.
 
-Speed itself is measured in the benchmarks, not here: no wall-clock assertions.
+Speed itself is measured in the benchmarks, not here: no wall-clock assertions. Where the
+quadratic part is C code too fast to show on test-sized input (re-reading a URL for each
+indicator in it), the tests count how much text the readers are given; HTML pages whose tree
+would be quadratic must not get one.
 """
 
 from __future__ import annotations
+
+import random
+import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from iocflow.extract import Confidence, Kind, extract
+from iocflow.extract.readers import document_text, html_text_without_tree, html_tree_cost
+from tests.hostile_documents import html_with_attributes, nested_html, reopened_formatting_html
 
 P = pytest.param
 MD5 = "d41d8cd98f00b204e9800998ecf8427e"
@@ -225,3 +233,128 @@ def test_indicators_after_200kb_pathological_prefix_found(pattern, check_offsets
     parts = [(prefix, 0, " "), ("", 12, " "), ("", 1, " "), ("", 14, " ")]
     text, placed = _build(parts, "")
     _assert_embedded_found(text, placed, check_offsets)
+
+
+# ---------------------------------------------------------------- indicators all along one long run (issue 12)
+#
+# Each of these was quadratic: every indicator inside a long URL read the whole URL again
+# (looking for its "?" and "#"), and every domain along a bare path read up to 1 KB ahead.
+# The re-reading is done by C code at memchr speed, so it only shows in wall time from
+# about a megabyte on; what the tests count instead is how much text those readers are
+# given, which is quadratic in the input when each indicator re-reads the run.
+
+LONG_RUNS = [
+    P("http://a.top/", "x.com/", id="url-then-domains"),
+    P("http://a.top/", "1.2.3.4/", id="url-then-ipv4s"),
+    P("http://", "1.2.3.4/", id="ipv4-url-then-ipv4s"),
+    P("http://a.com/", MD5 + "/", id="url-then-hash-segments"),
+    P("http://a.com/?q=", "x.com&", id="query-of-domains"),
+    P("", "x.com/", id="bare-domain-chain"),
+]
+
+
+class _Meter:
+    """Wraps a function of a text (or a compiled pattern's ``match``) and adds up how much text it reads."""
+
+    def __init__(self, target):
+        self.target = target
+        self.calls = 0
+        self.read = 0
+
+    def __call__(self, text: str) -> object:  # authority_end(url)
+        self.calls += 1
+        self.read += len(text)
+        return self.target(text)
+
+    def match(self, text: str, pos: int = 0, endpos: int = sys.maxsize):  # a pattern's match(text, pos)
+        m = self.target.match(text, pos, endpos)
+        self.calls += 1
+        self.read += m.end() - pos if m is not None else 0
+        return m
+
+
+@pytest.fixture
+def readers(monkeypatch: pytest.MonkeyPatch) -> dict[str, _Meter]:
+    """How much text the URL readers that used to re-read a run are given, per extraction."""
+    from iocflow.extract import engine
+    from iocflow.extract.kinds import network
+
+    meters = {"authority": _Meter(engine.authority_end), "path": _Meter(network._URL_REST)}
+    monkeypatch.setattr(engine, "authority_end", meters["authority"])
+    monkeypatch.setattr(network, "_URL_REST", meters["path"])
+    return meters
+
+
+@pytest.mark.parametrize(("head", "unit"), LONG_RUNS)
+def test_a_long_run_is_read_once_not_once_per_indicator_in_it(head, unit, readers, check_offsets):
+    text = head + unit * (SIZE // len(unit)) + " then evil.com"
+    ex = extract(text)
+    check_offsets(text, ex)
+    assert "evil.com" in ex.values(Kind.DOMAIN)
+    for name, meter in readers.items():
+        assert meter.read <= 2 * len(text), (name, meter.calls, meter.read)
+
+
+def test_16mb_of_url_characters_without_a_space_is_read_once(readers, check_offsets):
+    """The issue's 16 MB run took 62 times as long as 1 MB; 2 MB shows the same re-reading."""
+    text = "".join(random.Random(16).choices("abcdefghijklmnopqrstuvwxyz0123456789./:-_@", k=2_000_000))
+    ex = extract(text)
+    check_offsets(text, ex)
+    for name, meter in readers.items():
+        assert meter.read <= 2 * len(text), (name, meter.calls, meter.read)
+
+
+@pytest.mark.parametrize(("head", "unit"), LONG_RUNS)
+def test_indicators_inside_a_long_url_are_all_found(head, unit, check_offsets):
+    repeats = SIZE // len(unit)
+    ex = extract(head + unit * repeats)
+    if head:
+        assert len(ex.values(Kind.URL)) == 1
+    inner = unit.strip("/&")
+    kind = {"x.com": Kind.DOMAIN, "1.2.3.4": Kind.IPV4, MD5: Kind.MD5}[inner]
+    assert sum(1 for i in ex if i.kind is kind and i.value == inner) >= repeats - 1
+
+
+# ---------------------------------------------------------------- HTML pages whose tree is costly (issue 12)
+#
+# Building these pages' trees costs the square of their size (doubling one quadruples
+# the time; the issue's 429 KB page took 59 s): they are read without a tree, so what
+# is checked is that no tree is built, and that the text is still all there.
+
+HOSTILE_PAGES = [
+    pytest.param(html_with_attributes(40_000), "C2 at evil.com", id="40000-attributes-on-one-tag"),
+    pytest.param(nested_html(20_000), "C2 at 203.0.113.9", id="20000-nested-divs"),
+    pytest.param(reopened_formatting_html(20_000), "C2 at evil.com", id="200-formatting-elements-reopened"),
+    pytest.param("<html><body>" + "<div><span>" * 10_000 + "C2 at evil.com", "C2 at evil.com", id="unclosed-nesting"),
+    pytest.param("<html><body>" + "<div/>" * 20_000 + "C2 at evil.com", "C2 at evil.com", id="self-closed-divs-nest"),
+]
+
+
+@pytest.mark.parametrize(("page", "sentence"), HOSTILE_PAGES)
+def test_html_costly_to_build_is_read_without_a_tree(page: str, sentence: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_tree(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the HTML tree was built")
+
+    assert html_tree_cost(page).costly
+    monkeypatch.setattr("selectolax.lexbor.LexborHTMLParser", no_tree)
+    text = document_text(page.encode(), "page.html")
+    assert sentence in text.splitlines()
+
+
+
+
+# Tag soup for the reader's own pass over the tags: a tag, quoted value or comment left open
+# runs to the end of the page, so no match reads on and then fails (which, retried at every
+# "<", would be quadratic).
+TAG_SOUP = ['<a "', "<a '", "<a ", "<a b=", "<!--", "<", "</", "<script>", "<a \"x\" '", "<x y='>'", '<a href="',
+            "<b>x", "<svg><path/>", "<div><span>"]
+
+
+@pytest.mark.parametrize("unit", TAG_SOUP)
+def test_200kb_of_tag_soup_is_read(unit):
+    page = _repeat(unit)
+    cost = html_tree_cost(page)
+    assert cost.tags <= SIZE
+    text = html_text_without_tree(page)
+    assert len(text) <= SIZE
+    document_text(page.encode(), "page.html")

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from iocflow.exceptions import ExtractError
 from iocflow.extract import extract
-from iocflow.extract.readers import DocumentType, decode_text, detect_type, document_text, read_path
+from iocflow.extract.readers import (
+    DocumentType,
+    decode_text,
+    detect_type,
+    document_text,
+    html_text_without_tree,
+    html_to_text,
+    html_tree_cost,
+    read_path,
+)
 from tests.documents import pdf_with_text
+from tests.hostile_documents import bomb_pdf, html_with_attributes, nested_html, reopened_formatting_html
+
+FIXTURES = Path(__file__).parent.parent / "ingest" / "fixtures"
 
 
 def test_invalid_utf8_becomes_replacement_characters_not_an_error() -> None:
@@ -68,3 +82,39 @@ def test_extractor_imports_no_web_or_database_stack() -> None:
     code = "import sys, iocflow.extract; print(sorted(m for m in ('fastapi','sqlalchemy','typer','httpx') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+# -- hostile documents (issue 12, items 1 and 8) ----------------------------------------------------
+
+
+def test_decompression_bomb_pdf_is_a_clear_error() -> None:
+    bomb = bomb_pdf()
+    assert len(bomb) < 300_000  # the issue's bomb was 292 KB
+    with pytest.raises(ExtractError, match="decompression bomb"):
+        document_text(bomb)
+
+
+def test_a_refused_document_names_its_path(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.pdf"
+    path.write_bytes(bomb_pdf())
+    with pytest.raises(ExtractError, match=r"bomb\.pdf: cannot read PDF"):
+        read_path(path)
+
+
+@pytest.mark.parametrize("page", [
+    html_with_attributes(50), nested_html(50), reopened_formatting_html(20, left_open=5),
+    "<p>Payload from <a href='http://real-target.com/p.exe'>evil[.]com</a> &amp; <b>more</b></p>"
+    "<script>if (a<b) x='</div>'</script><!-- 9.9.9.9 --><textarea>kept</textarea>",
+    (FIXTURES / "article_blog.html").read_text(encoding="utf-8"),
+    (FIXTURES / "feodo_error_page.html").read_text(encoding="utf-8"),
+], ids=["attributes", "nested", "formatting", "mixed", "article", "error-page"])
+def test_reading_without_a_tree_gives_the_same_lines(page: str) -> None:
+    """On pages cheap enough for a tree, both readers give the same lines (blank ones aside)."""
+    assert not html_tree_cost(page).costly
+    lines = [line for line in html_to_text(page).splitlines() if line.strip()]
+    assert [line for line in html_text_without_tree(page).splitlines() if line.strip()] == lines
+
+
+def test_real_pages_get_a_tree() -> None:
+    for name in ("article_blog.html", "feodo_error_page.html", "threatfox_error_page.html", "urlhaus_error_page.html"):
+        assert not html_tree_cost((FIXTURES / name).read_text(encoding="utf-8")).costly, name

@@ -128,17 +128,19 @@ def _candidates(clean: str) -> list[Candidate]:
     return out
 
 
-def _whole_path_segment(url: Candidate, inner: Candidate) -> bool:
+def _whole_path_segment(url: Candidate, inner: Candidate, queries: dict[int, int]) -> bool:
     """A hash is reported inside a URL only as a whole path segment
-    (``/file/<sha256>/detection``), never as part of a file name or query value."""
+    (``/file/<sha256>/detection``), never as part of a file name or query value.
+    ``queries`` holds where each URL's query starts, found once per URL."""
     text = url.value
     s, e = inner.start - url.start, inner.end - url.start
-    return text[s - 1 : s] == "/" and text[e : e + 1] in ("", "/", "?", "#") and "?" not in text[:s]
-
-
-def _after_host(url: Candidate, inner: Candidate) -> bool:
-    """Whether ``inner`` lies in the URL's path, query or fragment."""
-    return inner.start - url.start >= authority_end(url.value)
+    if text[s - 1 : s] != "/" or text[e : e + 1] not in ("", "/", "?", "#"):
+        return False
+    query = queries.get(id(url))
+    if query is None:
+        query = text.find("?")
+        query = queries[id(url)] = query if query != -1 else len(text)
+    return query >= s
 
 
 def _order(c: Candidate) -> tuple[int, int, bool]:
@@ -161,6 +163,11 @@ def _resolve(candidates: list[Candidate]) -> list[Candidate]:
     candidates.sort(key=_order)
     kept: list[Candidate] = []
     stack: list[Candidate] = []  # open containers, innermost last
+    # Where each URL's host ends and its query starts, read once per URL (keyed by id: every
+    # candidate lives until this returns). A long URL may hold an indicator every few
+    # characters, and reading it again for each of them would be quadratic.
+    host_ends: dict[int, int] = {}
+    queries: dict[int, int] = {}
     frontier = 0  # end of the furthest accepted top-level candidate
     for c in candidates:
         while stack and stack[-1].end <= c.start:
@@ -176,9 +183,13 @@ def _resolve(candidates: list[Candidate]) -> list[Candidate]:
             if not derived and c.kind not in NESTABLE.get(top.kind, _NOTHING):
                 continue
             if top.kind is Kind.URL and not derived:
-                if not _after_host(top, c):
+                key = id(top)
+                host_end = host_ends.get(key)
+                if host_end is None:
+                    host_end = host_ends[key] = authority_end(top.value)
+                if c.start - top.start < host_end:
                     continue  # "password@example.com" in a URL's user info is no e-mail address
-                if c.kind in _HASH_KINDS and not _whole_path_segment(top, c):
+                if c.kind in _HASH_KINDS and not _whole_path_segment(top, c, queries):
                     continue
             if c.kind is Kind.URL and "://" not in c.value:
                 continue  # a path inside a URL is not a second URL

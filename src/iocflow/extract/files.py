@@ -84,8 +84,12 @@ def extract_files(
                 on_done(result)
         return results
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        n = len(files)
-        for result in pool.map(extract_document, files, [kinds] * n, [refang] * n, [floor] * n, chunksize=4):
+        futures = [pool.submit(extract_document, path, kinds, refang, floor) for path in files]
+        for path, future in zip(files, futures):
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 - a dead worker (BrokenProcessPool) fails the files left, not the run
+                result = DocumentResult(str(path), error=f"{path}: {type(exc).__name__}: {exc}")
             results.append(result)
             if on_done:
                 on_done(result)

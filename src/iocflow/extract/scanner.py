@@ -10,6 +10,7 @@ one byte per character (ASCII as itself, Latin-1 as itself, anything else as
 from __future__ import annotations
 
 import codecs
+import threading
 from collections.abc import Callable, Sequence
 
 import hyperscan
@@ -36,11 +37,32 @@ def byte_view(text: str) -> bytes:
     return b"\n" + text.encode("latin-1", errors=_ERROR_HANDLER).replace(b"\xa0", b" ") + b"\n"
 
 
-def compile_database(expressions: Sequence[bytes], flags: Sequence[int]) -> hyperscan.Database:
+class Patterns:
+    """A compiled block-mode Hyperscan database that any number of threads may scan at once.
+
+    A scan needs a Hyperscan *scratch* space of its own: the database's built-in
+    one serves one scan at a time, and a second thread scanning meanwhile gets
+    ``hyperscan.ScratchInUseError``. Each thread gets its own scratch, allocated
+    on its first scan and freed with the thread.
+    """
+
+    def __init__(self, db: hyperscan.Database) -> None:
+        self._db = db
+        self._local = threading.local()
+
+    def scan(self, data: bytes | memoryview, match_event_handler: Callable[..., object]) -> None:
+        """``hyperscan.Database.scan`` with this thread's scratch."""
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self._db)
+        self._db.scan(data, match_event_handler=match_event_handler, scratch=scratch)
+
+
+def compile_database(expressions: Sequence[bytes], flags: Sequence[int]) -> Patterns:
     """A block-mode Hyperscan database; pattern ids are the expressions' positions."""
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     db.compile(expressions=list(expressions), ids=list(range(len(expressions))), elements=len(expressions), flags=list(flags))
-    return db
+    return Patterns(db)
 
 
 def _always(text: str, pos: int) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+import threading
 import unicodedata
 from typing import NamedTuple
 
@@ -169,7 +170,11 @@ def trim_url(url: str) -> str:
 
 
 def authority_end(url: str) -> int:
-    """Where the authority (user info, host, port) of ``url`` ends: its first "/", "?" or "#"."""
+    """Where the authority (user info, host, port) of ``url`` ends: its first "/", "?" or "#".
+
+    This reads the whole URL (a "?" or "#" it lacks is looked for to its end): ask once per URL,
+    not once per indicator inside it.
+    """
     sep = url.find("://")
     offset = sep + 3 if sep != -1 else 0
     end = len(url)
@@ -283,18 +288,44 @@ def parse_url(text: str, start: int) -> list[Candidate]:
     return found
 
 
-# Every domain along a path ("a.com/b.com/c.com/…") reads the rest of the path, so an
-# unbounded read makes a long chain of them quadratic. A bare domain with a longer path
-# than this is reported as a domain alone; URLs with a scheme have no such limit.
+# A bare domain with a path longer than this is reported as a domain alone (a path that
+# long is rather a run of text with no spaces); URLs with a scheme have no such limit.
 _MAX_SCHEMELESS_PATH = 1024
 
 
+class _PathRun(threading.local):
+    """The run of URL characters last read after a bare domain, in this thread.
+
+    Every domain along a path ("a.com/b.com/c.com/…", or the path of a URL with a
+    scheme) is followed by the rest of the same run: reading it once per domain
+    would cost the run's length, or the path limit, for each of them. The run is
+    read whole once and its end remembered, so a run costs its length once.
+    Holding the text keeps the answer tied to the text it was read from.
+    """
+
+    text: str | None = None
+    start = 0
+    end = 0
+
+
+_path_run = _PathRun()
+
+
+def _path_end(text: str, host_end: int) -> int:
+    """End of the run of URL characters from ``host_end`` (where a URL's text would stop)."""
+    run = _path_run
+    if run.text is not text or not run.start <= host_end <= run.end:
+        m = _URL_REST.match(text, host_end)
+        assert m is not None  # the pattern matches the empty string
+        run.text, run.start, run.end = text, host_end, m.end()
+    return run.end
+
+
 def _schemeless_url(text: str, start: int, host_end: int) -> Candidate | None:
-    m = _URL_REST.match(text, host_end, host_end + _MAX_SCHEMELESS_PATH + 1)
-    assert m is not None  # the pattern matches the empty string
-    if m.end() - host_end > _MAX_SCHEMELESS_PATH:
+    end = _path_end(text, host_end)
+    if end - host_end > _MAX_SCHEMELESS_PATH:
         return None
-    url = trim_url(text[start : m.end()])
+    url = trim_url(text[start:end])
     if len(url) <= host_end - start:
         return None
     value = url[: host_end - start].lower() + url[host_end - start :]
