@@ -344,11 +344,20 @@ def test_soar_rate_limit_is_429_in_its_shape(api: Api) -> None:
     assert limited.headers["X-RateLimit-Remaining"] == "0"
 
 
+def test_soar_text_goes_through_the_extraction_budgets(make_api: Callable[..., Api]) -> None:
+    """The SOAR command extracts off the event loop with /api/v1/extract's budgets: over the size limit is a
+    413 in the command's own shape, not minutes on the event loop."""
+    answer = make_api(extract_max_chars=1000).post(SOAR, json=soar_body("8.8.8.8 " * 500))
+    assert answer.status_code == 413
+    body = answer.json()
+    assert set(body) == {"error", "returnData"} and body["returnData"] == "" and "over the limit of 1000" in body["error"]
+
+
 def test_soar_internal_error_is_500_in_its_shape(make_api: Callable[..., Api], monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(text: str) -> Any:
+    def broken(text: str, **_: Any) -> Any:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("iocflow.api.routes.push.extract", broken)
+    monkeypatch.setattr("iocflow.api.routes.extract.extract", broken)
     answer = make_api(raise_server_exceptions=False).post(SOAR, json=soar_body("8.8.8.8"))
     assert answer.status_code == 500
     body = answer.json()

@@ -36,6 +36,7 @@ from iocflow.ingest import articles
 from iocflow.ingest.report import Parsed
 from iocflow.ingest.runner import store_parsed
 from iocflow.ingest.service import article_source
+from iocflow.settings import Settings
 
 log = logging.getLogger("iocflow.api")
 
@@ -291,6 +292,24 @@ def is_short_text(upload: Upload) -> bool:
     return len(document) <= SHORT_TEXT and readers.detect_type(document, upload.name) is readers.DocumentType.TEXT
 
 
+async def run_extraction(job: Job, settings: Settings) -> Outcome:
+    """``job`` off the event loop within the settings' budgets: short text in a thread, anything else in a
+    worker process; ``ApiError`` for a document over its limits, a timeout or no free worker."""
+    if is_short_text(job.upload):
+        outcome = await run_in_threadpool(run_job, job)
+    else:
+        pool = workers(settings.extract_workers)
+        if not pool.admit():
+            raise ApiError(503, "extraction_busy", "too many documents are waiting for an extraction worker; try again later",
+                           {"workers": pool.size}, headers={"Retry-After": "5"})
+        outcome = await anyio.to_thread.run_sync(pool.run, job, settings.extract_timeout_seconds)
+        if outcome.failure is not None:
+            raise RuntimeError(f"extraction failed in a worker:\n{outcome.failure}")
+    if outcome.error is not None:
+        raise ApiError(*outcome.error)
+    return outcome
+
+
 # ---------------------------------------------------------------- the route
 
 
@@ -317,18 +336,7 @@ async def extract_endpoint(
     upload = await read_document(request)
     settings = services.settings
     job = Job(upload, kinds, min_confidence, settings.extract_max_chars, datetime.now(UTC) if store_it else None)
-    if is_short_text(upload):
-        outcome = await run_in_threadpool(run_job, job)
-    else:
-        pool = workers(settings.extract_workers)
-        if not pool.admit():
-            raise ApiError(503, "extraction_busy", "too many documents are waiting for an extraction worker; try again later",
-                           {"workers": pool.size}, headers={"Retry-After": "5"})
-        outcome = await anyio.to_thread.run_sync(pool.run, job, settings.extract_timeout_seconds)
-        if outcome.failure is not None:
-            raise RuntimeError(f"extraction failed in a worker:\n{outcome.failure}")
-    if outcome.error is not None:
-        raise ApiError(*outcome.error)
+    outcome = await run_extraction(job, settings)
     assert outcome.body is not None
     body: dict[str, Any] = {**outcome.body, "stored": None}
     if store_it:

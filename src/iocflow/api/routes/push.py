@@ -17,7 +17,9 @@ from starlette.responses import Response
 from iocflow.api.deps import caller, services
 from iocflow.api.errors import ApiError, request_id
 from iocflow.api.tiers import Scope
-from iocflow.extract import extract
+from iocflow.api.routes.extract import Job, Upload, run_extraction
+from iocflow.extract.model import Confidence
+from iocflow.ingest.articles import ArticleText
 from iocflow.ingest.xdr import XdrRequestError, insert_jsons, push_source
 
 router = APIRouter(tags=["integrations"])
@@ -49,10 +51,16 @@ async def soar_extract(request: Request) -> Response:
     text = params.get("Raw Text") if isinstance(params, dict) else None
     if not isinstance(text, str):
         return _soar(400, SOAR_BAD_BODY if not isinstance(body, dict) else "CommandParams.\"Raw Text\" must be a string")
-    try:
-        return _soar(200, "", extract(text).to_ioc_finder())
+    settings = services(request).settings
+    job = Job(Upload(ArticleText(text)), None, Confidence.MEDIUM, settings.extract_max_chars, None)
+    try:  # off the event loop, within the same time and size budgets as /api/v1/extract
+        outcome = await run_extraction(job, settings)
+    except ApiError as exc:
+        return _soar(exc.status, exc.message, headers=exc.headers)
     except Exception:  # noqa: BLE001 - the command's own 500 shape, with the id to find the trace
         return _soar(500, f"Internal error (request {request_id(request)})")
+    assert outcome.body is not None
+    return _soar(200, "", outcome.body["data"])
 
 
 @router.post("/public_api/v1/indicators/insert_jsons", summary="Cortex XDR shape: push indicators",
