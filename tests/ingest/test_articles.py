@@ -160,3 +160,18 @@ def test_rss_without_fetching_uses_feed_text(store: Store) -> None:
     report = ingest_rss(store, str(FIXTURES / "news_feed.rss"), fetch_pages=False, now=NOW)
     assert report.ok and report.rejected == 0
     assert store.indicator(IndicatorType.DOMAIN, "update-check-service.com") is not None
+
+
+def test_a_page_costly_to_build_is_read_without_a_tree_on_every_ingest_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fetched pages (ingest article, RSS entries) and uploads share read_article: a page whose tree would cost
+    the square of its size (40,000 attributes on one tag) never reaches trafilatura or the tree builder."""
+    def no_tree(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the HTML tree was built")
+
+    monkeypatch.setattr("trafilatura.extract", no_tree)
+    monkeypatch.setattr("selectolax.lexbor.LexborHTMLParser", no_tree)
+    attributes = " ".join(f'a{i}="{i}"' for i in range(40_000))
+    sentence = "The implant beacons to 203.0.113.77 every five minutes and pulls its second stage over HTTPS."
+    page = f"<html><body><div {attributes}><p>{sentence}</p><p>{sentence}</p></div></body></html>"
+    text = read_article(page.encode(), url="https://blog.example/attack.html")
+    assert sentence in text.text.splitlines()

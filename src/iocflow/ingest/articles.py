@@ -32,7 +32,15 @@ from time import struct_time
 from iocflow.exceptions import ExtractError, FeedError, InvalidParameter
 from iocflow.extract import extract
 from iocflow.extract.model import Confidence, Kind
-from iocflow.extract.readers import DocumentType, decode_text, detect_type, html_to_text, pdf_to_text
+from iocflow.extract.readers import (
+    DocumentType,
+    decode_text,
+    detect_type,
+    html_text_without_tree,
+    html_to_text,
+    html_tree_cost,
+    pdf_to_text,
+)
 from iocflow.ingest.report import NUL, Parsed
 from iocflow.store.records import Article, Observation
 from iocflow.store.vocabulary import type_of_kind
@@ -101,6 +109,10 @@ def read_article(data: bytes, *, url: str | None = None, name: str = "", title: 
 
 
 def _html_main_text(html: str, url: str | None) -> tuple[str, str | None]:
+    """The page's main text and title; a page whose tree would be costly to build (thousands of attributes on
+    a tag, nesting thousands deep) is read between its tags instead, in linear time, with no title."""
+    if html_tree_cost(html).costly:
+        return html_text_without_tree(html), None
     import trafilatura
 
     text = trafilatura.extract(html, url=url, include_comments=False, include_tables=True, favor_recall=True)

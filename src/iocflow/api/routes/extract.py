@@ -28,7 +28,7 @@ from starlette.responses import Response
 from iocflow.api.deps import ExtractDep, ServicesDep, StoreDep
 from iocflow.api.errors import ApiError, domain_error_response
 from iocflow.api.tiers import Scope
-from iocflow.exceptions import FeedError, IocflowError
+from iocflow.exceptions import IocflowError
 from iocflow.extract import extract, readers
 from iocflow.extract.engine import parse_types
 from iocflow.extract.model import Confidence, Kind
@@ -136,14 +136,7 @@ def run_job(job: Job) -> Outcome:
 
 
 def read_upload(data: bytes, name: str) -> articles.ArticleText:
-    """An uploaded document as article text; an HTML page whose tree would be costly is read without one."""
-    if readers.detect_type(data, name) is readers.DocumentType.HTML:
-        html = readers.decode_text(data)
-        if readers.html_tree_cost(html).costly:
-            text = readers.html_text_without_tree(html)
-            if not text.strip():
-                raise FeedError("the document has no text", source=name or "upload")
-            return articles.ArticleText(text, articles.first_line(text))
+    """An uploaded document as article text (an HTML page whose tree would be costly is read without one)."""
     return articles.read_article(data, name=name)
 
 
