@@ -119,7 +119,8 @@ def run_job(job: Job) -> Outcome:
     """Read the document, check its size, extract: in a worker process (for short text, a thread)."""
     try:
         document = job.upload.document
-        article = document if isinstance(document, articles.ArticleText) else read_upload(document, job.upload.name)
+        article = (document if isinstance(document, articles.ArticleText)
+                   else articles.read_article(document, name=job.upload.name))  # costly HTML is read without a tree
     except IocflowError as exc:
         return Outcome(error=domain_error_response(exc))
     if len(article.text) > job.max_chars:
@@ -133,11 +134,6 @@ def run_job(job: Job) -> Outcome:
     }
     parsed = articles.article_observations(article, now=job.store_at) if job.store_at is not None else None
     return Outcome(body, parsed)
-
-
-def read_upload(data: bytes, name: str) -> articles.ArticleText:
-    """An uploaded document as article text (an HTML page whose tree would be costly is read without one)."""
-    return articles.read_article(data, name=name)
 
 
 def _serve(conn: Connection) -> None:
