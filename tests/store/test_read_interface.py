@@ -157,6 +157,11 @@ def test_an_articles_cursor_is_refused_by_the_indicators(store: Store) -> None:
         store.articles(ArticleQuery(), limit=1, cursor=indicators_cursor)
 
 
+def test_an_articles_cursor_with_a_bad_time_is_refused(store: Store) -> None:
+    with pytest.raises(InvalidCursor):
+        store.articles(ArticleQuery(), limit=1, cursor=_cursor("a", "not-a-time", "some-article"))
+
+
 # -- walk_indicators(): the bounded-memory iterator ----------------------------------------------
 
 

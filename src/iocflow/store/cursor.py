@@ -13,6 +13,7 @@ import base64
 import binascii
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 import orjson
@@ -75,6 +76,23 @@ class Cursor:
 def indicators_after(key: int) -> str:
     """The cursor after the indicator whose row key is ``key``."""
     return Cursor(Listing.INDICATORS, (key,)).encode()
+
+
+def articles_after(ingested_at: datetime, article_id: str) -> str:
+    """The cursor after the article ingested at ``ingested_at`` with id ``article_id`` (articles go newest first)."""
+    return Cursor(Listing.ARTICLES, (ingested_at.isoformat(), article_id)).encode()
+
+
+def article_position(cursor: str | None) -> tuple[datetime, str] | None:
+    """The (ingest time, id) an articles cursor resumes after (None: from the start); ``InvalidCursor`` if it is
+    not one, its time included."""
+    if cursor is None:
+        return None
+    stamp, article = Cursor.decode(cursor, Listing.ARTICLES).position
+    try:
+        return datetime.fromisoformat(str(stamp)), str(article)
+    except ValueError:
+        raise InvalidCursor("not a cursor this listing handed out") from None
 
 
 def indicator_key(cursor: str | None) -> int | None:

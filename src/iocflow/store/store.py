@@ -26,7 +26,7 @@ from iocflow.exceptions import AlreadyExists, NotFound, SchemaMissing, Unavailab
 from iocflow.settings import Settings
 from iocflow.store import db, feeds, keys, queries
 from iocflow.store.allowlist import Allowlist, validate_entry
-from iocflow.store.cursor import Cursor, Listing, indicator_key, indicators_after
+from iocflow.store.cursor import article_position, articles_after, indicator_key, indicators_after
 from iocflow.store.feeds import FeedConfig
 from iocflow.store.filters import EVERYTHING, ArticleQuery, IndicatorQuery
 from iocflow.store.keys import ApiKey
@@ -225,17 +225,12 @@ class Store:
 
     def articles(self, query: ArticleQuery, *, limit: int, cursor: str | None = None) -> Page[ArticleRecord]:
         """Articles newest first (ingest time, then id), ``limit`` a page, after ``cursor``."""
-        after = None
-        if cursor is not None:
-            stamp, article = Cursor.decode(cursor, Listing.ARTICLES).position
-            after = (datetime.fromisoformat(str(stamp)), str(article))
+        after = article_position(cursor)
         with self._transaction() as session:
             found = queries.list_articles(session, query, limit=limit + 1, after=after)
         more = len(found) > limit
         found = found[:limit]
-        last = found[-1] if found else None
-        next_cursor = Cursor(Listing.ARTICLES, (last.ingested_at.isoformat(), last.id)).encode() if more and last else None
-        return Page(found, next_cursor)
+        return Page(found, articles_after(found[-1].ingested_at, found[-1].id) if more else None)
 
     def stats(self, *, days: int, now: datetime) -> Stats:
         """Counts by type and source, and by day of last sighting over the last ``days`` days."""
