@@ -9,12 +9,14 @@ that, the tests that need them are skipped with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -84,3 +86,39 @@ def redis_url() -> tuple[str | None, str]:
     if not _wait(DEFAULT_REDIS_URL, 6379):
         return None, "Redis was installed but did not start"
     return DEFAULT_REDIS_URL, ""
+
+
+@contextlib.contextmanager
+def postgres_schema(url: str, prefix: str = "iocflow_test") -> Iterator[str]:
+    """A schema of its own on the PostgreSQL at ``url``, migrated: its scoped URL, the schema dropped at the end."""
+    import secrets
+
+    from sqlalchemy import create_engine, text
+
+    from iocflow.store.store import Store
+
+    schema = f"{prefix}_{secrets.token_hex(4)}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    scoped = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    try:
+        store = Store(scoped)
+        store.upgrade()
+        store.close()
+        yield scoped
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def empty_tables(store: object) -> None:
+    """Delete every row of a PostgreSQL store's tables (a schema shared by a module's tests starts each empty)."""
+    from sqlalchemy import text
+
+    from iocflow.store.models import Base
+
+    with store.engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(text(f"TRUNCATE {', '.join(t.name for t in Base.metadata.sorted_tables)} CASCADE"))
+

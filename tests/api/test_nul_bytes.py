@@ -10,45 +10,30 @@ still extracted and stored (without the NUL).
 
 from __future__ import annotations
 
-import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from iocflow.store.filters import EVERYTHING, ArticleQuery, IndicatorQuery
-from iocflow.store.models import Base
 from iocflow.store.store import Store
 from iocflow.store.vocabulary import IndicatorType
 from tests.api.conftest import Api, assert_error
-from tests.services import postgres_url
+from tests.services import empty_tables, postgres_schema, postgres_url
 
 NUL = "\x00"
 
 
 @pytest.fixture(scope="module")
-def postgres_schema() -> Iterator[str]:
+def nul_schema_url() -> Iterator[str]:
     """A migrated schema of this module's own on the test PostgreSQL, dropped at the end."""
     url, why = postgres_url()
     if url is None:
         pytest.skip(why)
-    schema = f"iocflow_nul_{secrets.token_hex(4)}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    scoped = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    store = Store(scoped)
-    store.upgrade()
-    store.close()
-    try:
+    with postgres_schema(url, "iocflow_nul") as scoped:
         yield scoped
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -59,9 +44,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         shutil.copyfile(request.getfixturevalue("loaded_db"), path)
         st = Store(f"sqlite:///{path}")
     else:
-        st = Store(request.getfixturevalue("postgres_schema"))
-        with st.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {', '.join(t.name for t in Base.metadata.sorted_tables)} CASCADE"))
+        st = Store(request.getfixturevalue("nul_schema_url"))
+        empty_tables(st)
     try:
         yield st
     finally:
