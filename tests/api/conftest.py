@@ -28,6 +28,7 @@ from iocflow.settings import Settings
 from iocflow.store.records import Observation, Source
 from iocflow.store.store import Store
 from iocflow.store.vocabulary import IndicatorType, Reliability, SourceCategory, SourceKind
+from tests.services import redis_url
 
 FIXTURES = Path(__file__).parent.parent / "ingest" / "fixtures"
 FEEDS = ("feodo_ipblocklist.json", "urlhaus_recent.csv", "threatfox_recent.json", "stix_bundle.json",
@@ -76,6 +77,15 @@ def loaded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert report.failed is None and report.new, report
     store.close()
     return path
+
+
+@pytest.fixture
+def redis() -> str:
+    """The test Redis's URL (the test is skipped, with the reason, when there is none)."""
+    url, why = redis_url()
+    if url is None:
+        pytest.skip(why)
+    return url
 
 
 @pytest.fixture

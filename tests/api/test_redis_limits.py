@@ -12,15 +12,6 @@ from iocflow.api.app import create_app
 from iocflow.api.limits import RateLimiter
 from iocflow.settings import Settings
 from iocflow.store.store import Store
-from tests.services import redis_url
-
-
-@pytest.fixture
-def redis() -> str:
-    url, why = redis_url()
-    if url is None:
-        pytest.skip(why)
-    return url
 
 
 @pytest.mark.usefixtures("fresh_minute")

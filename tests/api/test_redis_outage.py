@@ -24,7 +24,6 @@ from iocflow.api.limits import RateLimiter, Verdict
 from iocflow.settings import Settings
 from iocflow.store.store import Store
 from tests.api.redis_doubles import Proxy, SilentServer
-from tests.services import redis_url
 
 CLOSED_PORT = "redis://127.0.0.1:1/0"
 #: A tier small enough to reach its limit in a few requests.
@@ -38,14 +37,6 @@ def silent() -> Iterator[SilentServer]:
     server = SilentServer()
     yield server
     server.close()
-
-
-@pytest.fixture
-def redis() -> str:
-    url, why = redis_url()
-    if url is None:
-        pytest.skip(why)
-    return url
 
 
 @pytest.fixture
