@@ -41,7 +41,8 @@ from iocflow.extract.readers import (
     html_tree_cost,
     pdf_to_text,
 )
-from iocflow.ingest.report import NUL, Parsed
+from iocflow.ingest.report import Parsed
+from iocflow.store.nul import NUL
 from iocflow.store.records import Article, Observation
 from iocflow.store.vocabulary import type_of_kind
 

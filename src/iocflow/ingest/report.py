@@ -5,12 +5,12 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass, field
 
+from iocflow.store.nul import NUL, nul_at
 from iocflow.store.records import Observation, RowError
 
 
 #: How much of a rejected value a report repeats (a malformed row may be a whole line of junk).
 MAX_SHOWN = 300
-NUL = "\x00"
 _TEXT_FIELDS = ("value", "indicator_class", "comment", "malware", "threat_type", "reporter", "context", "ref")
 _texts = operator.attrgetter(*_TEXT_FIELDS)
 _LIST_FIELDS = ("tags", "techniques", "industries")
@@ -29,7 +29,7 @@ def nul_field(observation: Observation) -> str | None:
         items = getattr(observation, name)
         if items and any(NUL in item for item in items):
             return name
-    if observation.extra and _holds_nul(observation.extra):
+    if observation.extra and nul_at(observation.extra) is not None:
         return "extra"
     article = observation.article
     if article is not None:
@@ -38,21 +38,6 @@ def nul_field(observation: Observation) -> str | None:
             if text and NUL in text:
                 return f"article {name}"
     return None
-
-
-def _holds_nul(data: object) -> bool:
-    """Whether a JSON value (the details a source gave) has a NUL in any string or key."""
-    if isinstance(data, str):
-        return NUL in data
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if NUL in key or _holds_nul(value):
-                return True
-    elif isinstance(data, list | tuple):
-        for item in data:
-            if _holds_nul(item):
-                return True
-    return False
 
 
 @dataclass

@@ -28,10 +28,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from iocflow.ingest.report import NUL, IngestReport, Parsed
+from iocflow.ingest.report import IngestReport, Parsed
 from iocflow.ingest.runner import store_parsed
 from iocflow.ingest.values import identify
 from iocflow.store import policy
+from iocflow.store.nul import nul_at
 from iocflow.store.records import NEVER, Expiry, Observation, Source
 from iocflow.store.store import Store
 from iocflow.store.vocabulary import IndicatorType, Reliability, Reputation, Severity, SourceCategory, SourceKind
@@ -101,7 +102,7 @@ def insert_jsons(store: Store, body: object, *, source: Source | None = None, no
 def _observation(item: object) -> Observation:
     if not isinstance(item, Mapping):
         raise ValueError("each item must be an object")
-    if (where := _nul_in(item)) is not None:
+    if (where := nul_at(item)) is not None:
         raise ValueError(f"{where} must not contain a NUL character")
     value = item.get("indicator")
     if not isinstance(value, str) or not value.strip():
@@ -133,24 +134,6 @@ def _observation(item: object) -> Observation:
         indicator_class=str(klass)[:64] if klass else None,
         tags=tuple(f"vendor:{v['vendor_name']}" for v in vendors if v.get("vendor_name")),
     )
-
-
-def _nul_in(data: object, where: str = "") -> str | None:
-    """Where in an item (``comment``, ``vendors[0].vendor_name``) a string holds a NUL, else None."""
-    if isinstance(data, str):
-        return where if NUL in data else None
-    if isinstance(data, Mapping):
-        for key, value in data.items():
-            name = f"{where}.{key}" if where else str(key)
-            if NUL in str(key):
-                return name
-            if (found := _nul_in(value, name)) is not None:
-                return found
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            if (found := _nul_in(value, f"{where}[{index}]")) is not None:
-                return found
-    return None
 
 
 def _enum(enum_type: type[Any], raw: object, name: str, *, upper: bool = False) -> Any:

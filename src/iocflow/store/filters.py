@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Final, TypeVar
 
 from iocflow.exceptions import InvalidParameter
+from iocflow.store.nul import NUL
 from iocflow.store.vocabulary import INDUSTRIES, Confidence, IndicatorType, SourceCategory
 from iocflow.times import as_utc
 
@@ -28,8 +29,6 @@ E = TypeVar("E", bound=enum.Enum)
 #: How a refusal names the valid values of a list parameter (``valid_types``, ``valid_categories`` ...).
 _PLURAL: Final = {"type": "types", "category": "categories", "industry": "industries", "confidence": "confidences"}
 
-
-NUL: Final = "\x00"
 
 
 def free_text(raw: str | None, name: str) -> str | None:

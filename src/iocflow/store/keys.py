@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 
 from iocflow.exceptions import InvalidParameter, NotFound, StoreError
 from iocflow.store.models import ApiKeyRow
+from iocflow.store.nul import NUL
 from iocflow.store.writer import utcnow
 
 KEY_PREFIX = "sk_live_"
 _SHOWN = len(KEY_PREFIX) + 4
-_NUL = "\x00"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ def create_key(session: Session, *, name: str, tier: str, scopes: tuple[str, ...
     """A new key and its secret (the only time the secret exists outside the caller)."""
     if not name.strip():
         raise StoreError("a key needs a name")
-    if _NUL in name:
+    if NUL in name:
         raise InvalidParameter("name", "a key name must not contain a NUL character")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     row = {"id": str(uuid.uuid4()), "name": name.strip(), "prefix": secret[:_SHOWN], "key_hash": _hash(secret),
@@ -71,7 +71,7 @@ def list_keys(session: Session) -> list[ApiKey]:
 
 def revoke_key(session: Session, key: str) -> ApiKey:
     """Revoke by id or by the shown prefix; a revoked key stops working at once."""
-    if _NUL in key:
+    if NUL in key:
         raise NotFound(f"no API key {key!r}")
     rows = session.scalars(select(ApiKeyRow).where(or_(ApiKeyRow.id == key, ApiKeyRow.prefix == key))).all()
     if not rows:
